@@ -1,0 +1,50 @@
+"""What retrieval hands to its callers: hits that carry the entry and its scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ingest.entry import Entry
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """Scope a search. Empty sets mean no restriction."""
+
+    banks: frozenset[str] = frozenset()  # bank file names
+    sections: frozenset[str] = frozenset()  # a section name anywhere in the entry's section path
+    answered_only: bool = False
+
+    def admits(self, entry: Entry) -> bool:
+        if self.banks and entry.bank_file not in self.banks:
+            return False
+        if self.sections and not self.sections.intersection(entry.section_path):
+            return False
+        return not (self.answered_only and not entry.has_answer)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.banks or self.sections or self.answered_only)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    entry: Entry
+    score: float  # fused relevance, higher is better (reciprocal-rank-fusion units)
+    dense_score: float  # best cosine similarity between the query and any of the entry's units
+    keyword_score: float  # best BM25 score of any of the entry's units (0 when no keyword matched)
+    matched_unit: str  # which unit matched best: "question", "qa", "passage" or "follow_up"
+    matched_text: str  # that unit's text, for showing why the entry was found
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    query: str  # the query as the user typed it (normalized)
+    standalone_query: str  # what was searched: the query resolved against the conversation
+    hits: tuple[Hit, ...]
+    found: bool  # False when nothing in the banks answers the query
+    notices: tuple[str, ...] = field(default=())  # e.g. "query truncated to 256 tokens"
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
