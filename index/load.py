@@ -1,0 +1,101 @@
+"""Open an index directory, refusing anything mismatched or damaged with a message naming the fix."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from index.build import VECTORS_FILE
+from index.embedder import Embedder
+from index.errors import IndexCorruptError, IndexMissingError
+from index.manifest import Manifest
+from index.paths import default_index_dir, previous_dir
+from index.store import STORE_FILE, Store
+from index.units import UnitKind
+from ingest.entry import Entry
+
+
+@dataclass
+class LoadedIndex:
+    path: Path
+    manifest: Manifest
+    entries: tuple[Entry, ...]
+    by_id: dict[str, int]  # entry id → ordinal
+    unit_entry: np.ndarray  # unit row → entry ordinal
+    unit_kind: np.ndarray  # unit row → UnitKind value
+    unit_text: list[str]
+    vectors: faiss.Index
+    store: Store
+    variants: dict[int, list[tuple[int, float]]]
+    vocabulary: dict[str, int]
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _recover_interrupted_swap(index_dir: Path) -> None:
+    previous = previous_dir(index_dir)
+    if not index_dir.exists() and (previous / "manifest.json").exists():
+        os.replace(previous, index_dir)
+
+
+def load_index(embedder: Embedder, index_dir: Path | None = None) -> LoadedIndex:
+    index_dir = Path(index_dir or default_index_dir())
+    _recover_interrupted_swap(index_dir)
+    if not index_dir.exists():
+        raise IndexMissingError(str(index_dir))
+    manifest = Manifest.read(index_dir)
+    manifest.check_compatible(index_dir, embedder.name, embedder.dimension)
+    vectors_path, store_path = index_dir / VECTORS_FILE, index_dir / STORE_FILE
+    for required in (vectors_path, store_path):
+        if not required.exists():
+            raise IndexCorruptError(str(index_dir), f"{required.name} is missing")
+    try:
+        vectors = faiss.read_index(str(vectors_path))
+    except RuntimeError as exc:
+        raise IndexCorruptError(str(index_dir), f"{VECTORS_FILE} cannot be read: {str(exc).splitlines()[0]}") from None
+    store = Store(store_path)
+    try:
+        entries = tuple(store.entries())
+        units = store.units()
+        variant_rows = store.variants()
+        vocabulary = store.vocabulary()
+    except (sqlite3.DatabaseError, ValueError, KeyError) as exc:
+        store.close()
+        raise IndexCorruptError(str(index_dir), f"{STORE_FILE} cannot be read: {exc}") from None
+    counts = manifest.counts
+    if (
+        vectors.d != manifest.dimension
+        or vectors.ntotal != len(units)
+        or len(units) != counts.get("units")
+        or len(entries) != counts.get("entries")
+    ):
+        store.close()
+        raise IndexCorruptError(
+            str(index_dir),
+            f"counts disagree: {vectors.ntotal} vectors, {len(units)} units, {len(entries)} entries "
+            f"vs manifest {counts.get('units')} units, {counts.get('entries')} entries",
+        )
+    variants: dict[int, list[tuple[int, float]]] = {}
+    for ordinal, variant, similarity in variant_rows:
+        variants.setdefault(ordinal, []).append((variant, similarity))
+    for rows in variants.values():
+        rows.sort(key=lambda r: -r[1])
+    return LoadedIndex(
+        path=index_dir,
+        manifest=manifest,
+        entries=entries,
+        by_id={e.id: i for i, e in enumerate(entries)},
+        unit_entry=np.array([u[0] for u in units], dtype=np.int64),
+        unit_kind=np.array([UnitKind(u[1]).value for u in units]),
+        unit_text=[u[2] for u in units],
+        vectors=vectors,
+        store=store,
+        variants=variants,
+        vocabulary=vocabulary,
+    )

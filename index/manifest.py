@@ -1,0 +1,75 @@
+"""manifest.json: what an index was built from and with, checked before it is used."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sqlite3
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+
+MANIFEST_FILE = "manifest.json"
+FORMAT_VERSION = 1
+# Bumped when parsing or unit-making changes what an index holds, so old indexes read as stale.
+CONTENT_VERSION = 1
+
+
+def corpus_fingerprint(files: list[Path]) -> str:
+    digest = hashlib.sha256(f"content-v{CONTENT_VERSION}".encode())
+    for path in sorted(files, key=lambda p: p.name):
+        digest.update(path.name.encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
+    for package in ("faiss-cpu", "numpy", "onnxruntime", "tokenizers", "sentence-transformers"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format_version: int
+    embedder: str
+    dimension: int
+    normalization: str
+    faiss_index_type: str
+    corpus_fingerprint: str
+    files: list[dict]
+    counts: dict[str, int]
+    libraries: dict[str, str]
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, indent=2, ensure_ascii=False)
+
+    @classmethod
+    def read(cls, index_dir: Path) -> Manifest:
+        path = index_dir / MANIFEST_FILE
+        if not index_dir.exists():
+            raise IndexMissingError(str(index_dir))
+        if not path.exists():
+            raise IndexCorruptError(str(index_dir), f"{MANIFEST_FILE} is missing")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**data)
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
+            raise IndexCorruptError(str(index_dir), f"{MANIFEST_FILE} is unreadable: {exc}") from None
+
+    def check_compatible(self, index_dir: Path, embedder: str, dimension: int) -> None:
+        if self.format_version != FORMAT_VERSION:
+            raise IndexMismatchError(
+                str(index_dir), f"format version {self.format_version}, this qbank reads {FORMAT_VERSION}"
+            )
+        if self.embedder != embedder:
+            raise IndexMismatchError(str(index_dir), f"built with embedder {self.embedder!r}, configured {embedder!r}")
+        if self.dimension != dimension:
+            raise IndexMismatchError(str(index_dir), f"vectors have dimension {self.dimension}, embedder {dimension}")

@@ -1,0 +1,23 @@
+"""Where the index lives: data/index of the checkout unless QBANK_INDEX_DIR says otherwise."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def default_index_dir() -> Path:
+    override = os.environ.get("QBANK_INDEX_DIR")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent / "data" / "index"
+
+
+def previous_dir(index_dir: Path) -> Path:
+    """Where the last good index waits during the swap to a new one."""
+    return index_dir.with_name(f".{index_dir.name}-previous")
+
+
+def cache_path(index_dir: Path) -> Path:
+    """The embedding cache sits beside the index so that it survives rebuilds."""
+    return index_dir.with_name(f"{index_dir.name}-cache") / "embeddings.sqlite3"

@@ -1,0 +1,78 @@
+"""Retrieval units: the texts embedded for each entry.
+
+People find a Q/A entry by its question's wording, by what its answer says, or by a follow-up.
+One vector per entry serves none of these well, so each entry gets several units; retrieval
+scores an entry by its best unit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ingest.entry import Entry
+from ingest.tokens import count_tokens
+
+PASSAGE_TOKENS = 160  # answer passages stay well inside the model's 256-token window with their header
+
+
+class UnitKind(StrEnum):
+    QUESTION = "question"
+    QA = "qa"
+    PASSAGE = "passage"
+    FOLLOW_UP = "follow_up"
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    entry_index: int
+    kind: UnitKind
+    text: str
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown reduced to the words a reader sees (emphasis, bullets and fences removed)."""
+    text = re.sub(r"```[^\n]*\n", "", markdown)
+    text = re.sub(r"`([^`]*)`", r"\1", text)
+    text = re.sub(r"(\*\*|__|\*|_)(\S.*?\S|\S)\1", r"\2", text)
+    text = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", text, flags=re.MULTILINE)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def split_passages(text: str, budget: int = PASSAGE_TOKENS) -> list[str]:
+    """Split on lines/sentences into chunks of at most `budget` tokens (a longer sentence stands alone)."""
+    pieces = [p.strip() for p in re.split(r"\n+|(?<=[.!?])\s+(?=[A-Z])", text) if p.strip()]
+    chunks: list[str] = []
+    current: list[str] = []
+    used = 0
+    for piece in pieces:
+        size = count_tokens(piece)
+        if current and used + size > budget:
+            chunks.append(" ".join(current))
+            current, used = [], 0
+        current.append(piece)
+        used += size
+    if current:
+        chunks.append(" ".join(current))
+    return chunks
+
+
+def entry_units(index: int, entry: Entry) -> list[Unit]:
+    question = entry.question
+    units = [Unit(index, UnitKind.QUESTION, question)]
+    answer = plain_text(entry.answer)
+    follow_ups = " ".join(entry.follow_ups)
+    body = answer or follow_ups
+    if body:
+        units.append(Unit(index, UnitKind.QA, f"{question}\n{body}"))
+    if answer and count_tokens(answer) > PASSAGE_TOKENS:
+        # Each passage keeps its question as a header so it still says what it is about.
+        units.extend(Unit(index, UnitKind.PASSAGE, f"{question}\n{chunk}") for chunk in split_passages(answer))
+    units.extend(Unit(index, UnitKind.FOLLOW_UP, f"{f} ({question})") for f in entry.follow_ups)
+    return units
+
+
+def build_units(entries: tuple[Entry, ...] | list[Entry]) -> list[Unit]:
+    return [unit for i, entry in enumerate(entries) for unit in entry_units(i, entry)]

@@ -1,0 +1,38 @@
+"""Queries as people type them: pasted, padded, with invisible characters and far too long."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from ingest.tokens import truncate_to_tokens
+from retrieval.errors import QueryError
+
+QUERY_TOKEN_BUDGET = 128  # the embedder reads 256 word pieces; a question needs far fewer
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedQuery:
+    text: str
+    notices: tuple[str, ...] = ()
+
+
+def normalize_query(raw: str, token_budget: int = QUERY_TOKEN_BUDGET) -> NormalizedQuery:
+    if not isinstance(raw, str):
+        raise QueryError("the query must be text")
+    text = unicodedata.normalize("NFKC", raw)
+    # Control and format characters (zero-width spaces, BOMs, bidi marks) carry no meaning here.
+    text = "".join(
+        " " if unicodedata.category(ch) in {"Cc", "Zl", "Zp"} else ch for ch in text if unicodedata.category(ch) != "Cf"
+    )
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise QueryError("the query is empty: type a question or a concept to look up")
+    if not any(ch.isalnum() for ch in text):
+        raise QueryError("the query has no words in it, only symbols: type a question or a concept")
+    notices: tuple[str, ...] = ()
+    text, cut = truncate_to_tokens(text, token_budget)
+    if cut:
+        notices = (f"your query was long, so only its first {token_budget} tokens were searched",)
+    return NormalizedQuery(text=text.strip(), notices=notices)
