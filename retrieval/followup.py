@@ -14,6 +14,12 @@ _PRONOUN = re.compile(r"\b(it|they|them|this|that|these|those|its|their|theirs)\
 _POSSESSIVE = {"its", "their", "theirs"}
 _WHAT_ABOUT = re.compile(r"^(?:and|but|ok|okay|so)?\s*(?:what|how)\s+about\s+(.+?)[?.!]*$", re.IGNORECASE)
 _LEADING_CONNECTIVE = re.compile(r"^(?:and|but|also|so|then|ok|okay)\b[,\s]*", re.IGNORECASE)
+# A comparison that names only one side leans on the conversation for the other.
+_ONE_SIDED = re.compile(r"^(?:(?!\b(?:vs|versus|between)\b).)*\b(?:compared (?:to|with)|instead|rather than)\b", re.I)
+# "the W version" of Adam is AdamW, "the 2 variant" of Llama is Llama 2: variants are named by
+# a short suffix on the subject's name.
+_SUFFIX_VARIANT = re.compile(r"\bthe ([A-Za-z0-9.+]{1,3}) (?:version|variant|flavou?r)\b", re.IGNORECASE)
+_CONTRACTIONS = {"what's": "what is", "how's": "how is", "who's": "who is", "where's": "where is", "that's": "that is"}
 _QUESTION_LEAD = re.compile(
     r"^(?:(?:can|could|would)\s+you\s+)?(?:please\s+)?"
     r"(?:what|how|why|when|where|which|who|explain|describe|define|tell me about|talk about|give me|"
@@ -97,6 +103,7 @@ _FUNCTION_WORDS = frozenset(
 def topic_of(question: str) -> str:
     """The subject a question is about: "What are the drawbacks of LoRA?" → "LoRA"."""
     text = question.strip().rstrip("?.! ")
+    text = re.sub(r"\b(\w+'s)\b", lambda m: _CONTRACTIONS.get(m.group(1).lower(), m.group(1)), text)
     relation = _RELATION.search(text)
     lead_stripped = _QUESTION_LEAD.sub("", text, count=1)
     if relation and _FRAME_WORDS.search(text[: relation.start()]):
@@ -111,7 +118,9 @@ def topic_of(question: str) -> str:
 
 
 def needs_context(query: str) -> bool:
-    if _WHAT_ABOUT.match(query) or _PRONOUN.search(query):
+    if _WHAT_ABOUT.match(query) or _PRONOUN.search(query) or _LEADING_CONNECTIVE.match(query):
+        return True
+    if _ONE_SIDED.search(query):
         return True
     content = [w for w in _CONTENT_WORD.findall(query) if w.lower() not in _FUNCTION_WORDS]
     return len(content) == 0
@@ -146,4 +155,12 @@ def resolve_followup(query: str, history: Sequence[Mapping[str, str]] | None) ->
         replacement = f"{topic}'s" if pronoun.group(1).lower() in _POSSESSIVE else topic
         resolved = query[: pronoun.start()] + replacement + query[pronoun.end() :]
         return _LEADING_CONNECTIVE.sub("", resolved).strip()
+    variant = _SUFFIX_VARIANT.search(query)
+    if variant and topic:
+        head, suffix = topic.split()[0], variant.group(1)
+        query = query[: variant.start()] + f"{head}{suffix} ({head} {suffix})" + query[variant.end() :]
+    content = [w for w in _CONTENT_WORD.findall(query) if w.lower() not in _FUNCTION_WORDS]
+    if content:
+        # "and what does the W version change?" — new words about the same subject.
+        return f"{topic}: {_LEADING_CONNECTIVE.sub('', query).strip()}"
     return f"{previous} {query}"
