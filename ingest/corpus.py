@@ -12,7 +12,7 @@ from pathlib import Path
 from ingest.entry import Entry, EntryKind, Location
 from ingest.errors import IngestError
 from ingest.markdown_parser import DraftEntry, ParsedBank, UnparsedLine, parse_markdown
-from ingest.reader import read_bank_text
+from ingest.reader import os_problem, read_bank_text
 from ingest.tabular import parse_csv, parse_jsonl
 from ingest.text_repair import repair_mojibake
 from ingest.tokens import count_tokens
@@ -72,28 +72,51 @@ def expand_paths(paths: Sequence[Path]) -> tuple[list[Path], list[FileReport]]:
     """Files to ingest (folders expanded, sorted) and reports for paths that cannot be used."""
     files: list[Path] = []
     problems: list[FileReport] = []
+    seen: set[Path] = set()
+
+    def add(file: Path) -> None:
+        # The same file named twice (`banks/` and `banks/a.md`) is ingested once.
+        key = file.resolve()
+        if key not in seen:
+            seen.add(key)
+            files.append(file)
+
     for path in paths:
-        if path.is_dir():
+        try:
+            # is_dir()/exists() raise, rather than answer, inside a folder that may not be entered.
+            is_dir = path.is_dir()
+            exists = is_dir or path.exists()
+        except OSError as exc:
+            problems.append(FileReport(str(path), path.name, error=os_problem(exc)))
+            continue
+        if is_dir:
             try:
                 children = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+                subfolders = {c for c in children if c.is_dir()}
             except PermissionError:
                 problems.append(FileReport(str(path), path.name, error="folder cannot be read (permission denied)"))
                 continue
+            banks = [c for c in children if c not in subfolders and c.suffix.lower() in BANK_SUFFIXES]
+            if not banks:
+                kinds = ", ".join(sorted(BANK_SUFFIXES))
+                problems.append(FileReport(str(path), path.name, error=f"folder holds no bank files ({kinds})"))
             for child in children:
-                if child.is_dir():
+                if child in subfolders:
                     continue
                 if child.suffix.lower() in BANK_SUFFIXES:
-                    files.append(child)
+                    add(child)
                 else:
                     problems.append(
                         FileReport(str(child), child.name, error=f"unsupported file type '{child.suffix or '(none)'}'")
                     )
-        elif not path.exists():
+        elif not exists:
             problems.append(FileReport(str(path), path.name, error="no such file or folder"))
         elif path.suffix.lower() not in BANK_SUFFIXES:
-            problems.append(FileReport(str(path), path.name, error=f"unsupported file type '{path.suffix or '(none)'}'"))
+            problems.append(
+                FileReport(str(path), path.name, error=f"unsupported file type '{path.suffix or '(none)'}'")
+            )
         else:
-            files.append(path)
+            add(path)
     return files, problems
 
 

@@ -17,12 +17,20 @@ from dataclasses import dataclass, field
 
 from ingest.entry import EntryKind
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# A closing run of #s only counts when a space precedes it, so "### What is C#" keeps its "#".
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})(.*)$")
 _BOLD_NUMBERED = re.compile(r"^\*\*(\d+)\.\s+(.+?)\*\*\s*$")
 _LIST_ITEM = re.compile(r"^(\d+)[.)]\s+(.+?)\s*$")
 _NUMBERED_TEXT = re.compile(r"^(\d+)\.\s+(.+)$")
+# A line that reads like a numbered question in some format the parser does not know.
+_NUMBERED_ANY = re.compile(r"^(\d+(?:\.\d+)*)[.):]\s+(.+)$")
+_CODE_SPAN = re.compile(r"(`+).+?\1")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+# Underscore emphasis never starts or ends inside a word (CommonMark), so snake__case stays.
+_UNDERSCORE_BOLD = re.compile(r"(?<!\w)__(.+?)__(?!\w)")
+_SPAN_MARK = "\ufdd0"
 _TOC_LINK = re.compile(r"^\[[^\]]*\]\(#[^)]*\)")
 _ANSWER_MARK = re.compile(r"^\*\*Answer:?\*\*:?\s*", re.IGNORECASE)
 _FOLLOWUPS_MARK = re.compile(r"^\*\*Follow[- ]?ups?(?: questions)?:?\*\*:?\s*$", re.IGNORECASE)
@@ -67,17 +75,40 @@ class ParsedBank:
     unparsed: list[UnparsedLine]
 
 
+def _unbold(text: str) -> str:
+    """Drop bold markers outside inline code spans (`__init__` and `**kwargs` stay as written)."""
+    if _SPAN_MARK in text:  # cannot hide spans safely; a Unicode noncharacter never occurs in a bank
+        return _UNDERSCORE_BOLD.sub(r"\1", _BOLD.sub(r"\1", text))
+    spans: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        spans.append(match.group(0))
+        return f"{_SPAN_MARK}{len(spans) - 1}{_SPAN_MARK}"
+
+    # Code spans become opaque placeholders, so bold around them (**`x`**) still unbolds.
+    text = _CODE_SPAN.sub(hide, text)
+    text = _UNDERSCORE_BOLD.sub(r"\1", _BOLD.sub(r"\1", text))
+    return re.sub(f"{_SPAN_MARK}(\\d+){_SPAN_MARK}", lambda m: spans[int(m.group(1))], text)
+
+
+def _strip_wrapping(text: str) -> str:
+    """Strip leftover emphasis markers around the text, but never the inside of a code span."""
+    text = text.strip()
+    if not text.startswith("`"):
+        text = text.lstrip("*_ ")
+    if not text.endswith("`"):
+        text = text.rstrip("*_ ")
+    return text.strip()
+
+
 def strip_inline_markup(text: str) -> str:
     """Drop bold/italic markers and leading emoji or symbols, keeping the words."""
-    text = text.strip()
-    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
-    text = text.strip("*_ ").strip()
-    # Leading decoration such as 🔹, ⚡ or variation selectors is not part of a title.
-    while text and unicodedata.category(text[0]) in {"So", "Sk", "Mn", "Cf", "Co", "Zs"}:
+    text = _strip_wrapping(_unbold(text.strip()))
+    # Leading decoration such as 🔹, ⚡ or variation selectors is not part of a title. Only
+    # non-ASCII symbols count: a backtick or caret opens real content (`torch.no_grad()` ...).
+    while text and ord(text[0]) > 127 and unicodedata.category(text[0]) in {"So", "Sk", "Mn", "Cf", "Co", "Zs"}:
         text = text[1:]
-    text = text.strip()
-    text = re.sub(r"^(\*\*|__)(.+?)\1", r"\2", text).strip("*_ ").strip()
-    return text
+    return _strip_wrapping(_unbold(text.strip()))
 
 
 def looks_like_question(text: str) -> bool:
@@ -100,12 +131,20 @@ class _Lines:
         for line in self.lines:
             match = _FENCE.match(line)
             if fence is None:
-                self.in_fence.append(bool(match))
-                if match:
-                    fence = match.group(1)[0]
+                # A backtick fence's info string may not contain backticks (CommonMark).
+                opens = bool(match) and not (match.group(1)[0] == "`" and "`" in match.group(2))
+                self.in_fence.append(opens)
+                if opens:
+                    fence = match.group(1)
             else:
                 self.in_fence.append(True)
-                if match and match.group(1)[0] == fence:
+                # Only a run of the same character, at least as long and with no info string, closes.
+                if (
+                    match
+                    and match.group(1)[0] == fence[0]
+                    and len(match.group(1)) >= len(fence)
+                    and not match.group(2).strip()
+                ):
                     fence = None
 
     def __len__(self) -> int:
@@ -156,7 +195,7 @@ def parse_markdown(text: str) -> ParsedBank:
             level, raw = len(heading.group(1)), heading.group(2)
             cleaned = strip_inline_markup(raw)
             numbered = _NUMBERED_TEXT.match(cleaned)
-            if numbered and not _body_starts_with_list(lines, n + 1):
+            if numbered and not _is_numbered_section(lines, n + 1, numbered.group(2)):
                 entry, n = _parse_entry(lines, n, numbered.group(1), numbered.group(2), section_path())
                 entries.append(entry)
                 continue
@@ -179,15 +218,35 @@ def parse_markdown(text: str) -> ParsedBank:
             entries.extend(listed)
             unparsed.extend(dropped)
             continue
-        if looks_like_question(line) and strip_inline_markup(line).endswith("?"):
+        if _is_stray_question(line):
             unparsed.append(UnparsedLine(n, line.strip()))
         n += 1
     return ParsedBank(title=title, entries=entries, unparsed=unparsed)
 
 
-def _body_starts_with_list(lines: _Lines, n: int) -> bool:
+def _is_stray_question(line: str) -> bool:
+    """A line outside every entry that a reader would take for a question."""
+    cleaned = strip_inline_markup(line)
+    if looks_like_question(cleaned) and cleaned.endswith("?"):
+        return True
+    numbered = _NUMBERED_ANY.match(cleaned)
+    return bool(numbered) and looks_like_question(numbered.group(2))
+
+
+def _is_numbered_section(lines: _Lines, n: int, heading_text: str) -> bool:
+    """Whether a numbered heading (`## 3. Mathematics for AI`) titles a section rather than asks.
+
+    It does when its body opens with a numbered list, unless the heading is itself a question and
+    the list is not one of questions: `### 5. What are the stages of RAG?` + `1. Retrieve ...`
+    is a question answered by a list of steps.
+    """
     first = lines.next_nonblank(n)
-    return first is not None and not lines.fenced(first) and bool(_LIST_ITEM.match(lines.text(first)))
+    if first is None or lines.fenced(first) or not _LIST_ITEM.match(lines.text(first)):
+        return False
+    if not looks_like_question(heading_text):
+        return True
+    items, _ = _collect_list(lines, first)
+    return sum(looks_like_question(text) for _, _, text in items) >= _QUESTION_LIST_SHARE * len(items)
 
 
 def _collect_list(lines: _Lines, n: int) -> tuple[list[tuple[int, str, str]], int]:

@@ -4,39 +4,55 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 from pathlib import Path
 
 from ingest.errors import IngestError
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+_MB = 1024 * 1024
+DEFAULT_MAX_BYTES = 20 * _MB
 
 
 def max_bank_bytes() -> int:
     """Largest bank accepted; QBANK_MAX_BANK_MB raises it for people with truly huge banks."""
     raw = os.environ.get("QBANK_MAX_BANK_MB")
-    return int(float(raw) * 1024 * 1024) if raw else DEFAULT_MAX_BYTES
+    try:
+        return int(float(raw) * _MB) if raw else DEFAULT_MAX_BYTES
+    except ValueError:  # a mistyped setting should not stop ingest: keep the default limit
+        return DEFAULT_MAX_BYTES
+
+
+def os_problem(exc: OSError) -> str:
+    """The one-line problem for an OSError met while looking at or reading a bank path."""
+    if isinstance(exc, FileNotFoundError | NotADirectoryError):
+        return "no such file or folder"
+    if isinstance(exc, PermissionError):
+        return "cannot be read (permission denied)"
+    return f"cannot be read ({exc.strerror or exc})"
 
 
 def read_bank_text(path: Path) -> str:
     name = str(path)
-    if not path.exists():
-        raise IngestError(name, "no such file or folder")
-    if not path.is_file():
+    try:
+        # One stat: a folder on the way that may not be entered raises PermissionError here.
+        info = path.stat()
+    except OSError as exc:
+        raise IngestError(name, os_problem(exc)) from None
+    if not stat.S_ISREG(info.st_mode):
         raise IngestError(name, "not a regular file")
-    size = path.stat().st_size
+    size = info.st_size
     limit = max_bank_bytes()
     if size > limit:
+        # MB here are the MiB that QBANK_MAX_BANK_MB counts in, so the two numbers agree.
         raise IngestError(
             name,
-            f"file is too large ({size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB, "
+            f"file is too large ({size / _MB:.1f} MB; the limit is {round(limit / _MB, 3):g} MB, "
             "set QBANK_MAX_BANK_MB to raise it)",
         )
     try:
         raw = path.read_bytes()
-    except PermissionError:
-        raise IngestError(name, "cannot be read (permission denied)") from None
     except OSError as exc:
-        raise IngestError(name, f"cannot be read ({exc.strerror or exc})") from None
+        raise IngestError(name, os_problem(exc)) from None
     if not raw:
         raise IngestError(name, "empty file")
     text = _decode(name, raw)
@@ -46,7 +62,11 @@ def read_bank_text(path: Path) -> str:
 
 
 def _decode(name: str, raw: bytes) -> str:
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if raw.startswith(bom):
             try:
                 return raw[len(bom) :].decode(codec)

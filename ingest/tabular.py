@@ -53,14 +53,22 @@ def parse_csv(text: str) -> ParsedBank:
     header = [h.strip().lower() for h in reader.fieldnames or []]
     if not any(name in header for name in QUESTION_FIELDS):
         return ParsedBank(title=None, entries=[], unparsed=[UnparsedLine(1, "header has no 'question' column")])
+    lines = text.split("\n")
     entries: list[DraftEntry] = []
     unparsed: list[UnparsedLine] = []
+    previous_end = reader.line_num
     for row in reader:
-        line = reader.line_num
-        draft = _draft(row, line, len(entries) + 1)
+        # line_num is where the row ends; a quoted field may span lines, and blank lines are skipped.
+        end = reader.line_num
+        start = previous_end + 1
+        while start < end and not lines[start - 1].strip():
+            start += 1
+        previous_end = end
+        draft = _draft(row, start, len(entries) + 1)
         if draft is None:
-            unparsed.append(UnparsedLine(line, "row has an empty question"))
+            unparsed.append(UnparsedLine(start, "row has an empty question"))
         else:
+            draft.line_end = end
             entries.append(draft)
     return ParsedBank(title=None, entries=entries, unparsed=unparsed)
 

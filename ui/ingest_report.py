@@ -34,7 +34,9 @@ def ingest_report_text(result: IngestResult) -> str:
             notes.append("mojibake repaired")
         lines.append("    " + "; ".join(notes))
         if report.unparsed:
-            lines.append(f"    {len(report.unparsed)} question-like lines not parsed:")
+            # Question-like markdown lines that fit no entry format, or CSV/JSONL rows without a question.
+            count = len(report.unparsed)
+            lines.append(f"    {count} line{'' if count == 1 else 's'} not parsed:")
             lines.extend(f"      line {u.line}: {u.text}" for u in report.unparsed)
     good = len(result.reports) - len(result.failed)
     summary = f"{len(result.entries)} entries from {good} file(s)"
