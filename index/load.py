@@ -81,6 +81,11 @@ def load_index(embedder: Embedder, index_dir: Path | None = None) -> LoadedIndex
             f"counts disagree: {vectors.ntotal} vectors, {len(units)} units, {len(entries)} entries "
             f"vs manifest {counts.get('units')} units, {counts.get('entries')} entries",
         )
+    try:
+        unit_kinds = np.array([UnitKind(u[1]).value for u in units])
+    except ValueError as exc:
+        store.close()
+        raise IndexCorruptError(str(index_dir), f"{STORE_FILE} has an unknown unit kind: {exc}") from None
     variants: dict[int, list[tuple[int, float]]] = {}
     for ordinal, variant, similarity in variant_rows:
         variants.setdefault(ordinal, []).append((variant, similarity))
@@ -92,7 +97,7 @@ def load_index(embedder: Embedder, index_dir: Path | None = None) -> LoadedIndex
         entries=entries,
         by_id={e.id: i for i, e in enumerate(entries)},
         unit_entry=np.array([u[0] for u in units], dtype=np.int64),
-        unit_kind=np.array([UnitKind(u[1]).value for u in units]),
+        unit_kind=unit_kinds,
         unit_text=[u[2] for u in units],
         vectors=vectors,
         store=store,

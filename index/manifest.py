@@ -36,6 +36,19 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+_FIELD_TYPES = {
+    "format_version": int,
+    "embedder": str,
+    "dimension": int,
+    "normalization": str,
+    "faiss_index_type": str,
+    "corpus_fingerprint": str,
+    "files": list,
+    "counts": dict,
+    "libraries": dict,
+}
+
+
 @dataclass(frozen=True)
 class Manifest:
     format_version: int
@@ -60,9 +73,14 @@ class Manifest:
             raise IndexCorruptError(str(index_dir), f"{MANIFEST_FILE} is missing")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(**data)
-        except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
+            manifest = cls(**data)
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
             raise IndexCorruptError(str(index_dir), f"{MANIFEST_FILE} is unreadable: {exc}") from None
+        for name, kind in _FIELD_TYPES.items():
+            value = getattr(manifest, name)
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise IndexCorruptError(str(index_dir), f"{MANIFEST_FILE} is unreadable: {name} is {value!r}")
+        return manifest
 
     def check_compatible(self, index_dir: Path, embedder: str, dimension: int) -> None:
         if self.format_version != FORMAT_VERSION:

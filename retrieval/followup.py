@@ -24,8 +24,8 @@ _QUESTION_LEAD = re.compile(
     r"^(?:(?:can|could|would)\s+you\s+)?(?:please\s+)?"
     r"(?:what|how|why|when|where|which|who|explain|describe|define|tell me about|talk about|give me|"
     r"walk me through|compare|summari[sz]e)\b"
-    r"(?:\s+(?:is|are|was|were|does|do|did|can|could|would|should|exactly|really))*"
-    r"(?:\s+(?:the|a|an))?\s*",
+    r"(?:\s+(?:is|are|was|were|does|do|did|can|could|would|should|exactly|really)\b)*"
+    r"(?:\s+(?:the|a|an)\b)?\s*",
     re.IGNORECASE,
 )
 _RELATION = re.compile(r"\b(?:of|about|behind|for|between|in)\s+(?:the\s+|a\s+|an\s+)?(.+)$", re.IGNORECASE)
@@ -40,6 +40,7 @@ _FRAME_WORDS = re.compile(
     r"challenges?|risks?|cost|complexity|math|formula)\b",
     re.IGNORECASE,
 )
+_POSSESSIVE_FRAME = re.compile(r"^(.+?)['’]s\s+(?:the\s+)?" + _FRAME_WORDS.pattern + r"$", re.IGNORECASE)
 _CONTENT_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]{2,}")
 _FUNCTION_WORDS = frozenset(
     [
@@ -114,6 +115,10 @@ def topic_of(question: str) -> str:
     while previous != topic:
         previous = topic
         topic = _TRAILING.sub("", topic).strip()
+    # "What are LoRA's drawbacks?" is about LoRA, as "the drawbacks of LoRA" is.
+    possessive = _POSSESSIVE_FRAME.match(topic)
+    if possessive:
+        topic = possessive.group(1)
     return topic or text
 
 

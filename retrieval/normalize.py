@@ -22,10 +22,9 @@ def normalize_query(raw: str, token_budget: int = QUERY_TOKEN_BUDGET) -> Normali
     if not isinstance(raw, str):
         raise QueryError("the query must be text")
     text = unicodedata.normalize("NFKC", raw)
-    # Control and format characters (zero-width spaces, BOMs, bidi marks) carry no meaning here.
-    text = "".join(
-        " " if unicodedata.category(ch) in {"Cc", "Zl", "Zp"} else ch for ch in text if unicodedata.category(ch) != "Cf"
-    )
+    # Control and format characters (zero-width spaces, BOMs, bidi marks, NULs) carry no meaning
+    # here; only the whitespace ones (tabs, newlines, line separators) still separate words.
+    text = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) not in {"Cc", "Cf"})
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         raise QueryError("the query is empty: type a question or a concept to look up")
@@ -34,5 +33,7 @@ def normalize_query(raw: str, token_budget: int = QUERY_TOKEN_BUDGET) -> Normali
     notices: tuple[str, ...] = ()
     text, cut = truncate_to_tokens(text, token_budget)
     if cut:
+        # A cut inside a multi-token character leaves a U+FFFD half-character at the end.
+        text = text.rstrip("\ufffd")
         notices = (f"your query was long, so only its first {token_budget} tokens were searched",)
     return NormalizedQuery(text=text.strip(), notices=notices)

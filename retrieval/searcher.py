@@ -13,6 +13,7 @@ from index.load import LoadedIndex, load_index
 from index.store import words
 from index.units import UnitKind
 from ingest.entry import Entry
+from retrieval.errors import QueryError
 from retrieval.followup import resolve_followup
 from retrieval.fusion import best_per_entry, max_fused_score, ranking, reciprocal_rank_fusion
 from retrieval.normalize import normalize_query
@@ -148,6 +149,10 @@ _STOPWORDS = frozenset(
 )
 
 
+def _question_key(text: str) -> str:
+    return " ".join(words(text))
+
+
 class Searcher:
     def __init__(self, index: LoadedIndex, embedder: Embedder) -> None:
         self.index = index
@@ -160,6 +165,10 @@ class Searcher:
             "content": (kinds == UnitKind.QA.value) | (kinds == UnitKind.PASSAGE.value),
             "follow_up": kinds == UnitKind.FOLLOW_UP.value,
         }
+        # A query that is literally one of the banks' questions must find that entry first.
+        self._exact_question: dict[str, list[int]] = {}
+        for ordinal, entry in enumerate(index.entries):
+            self._exact_question.setdefault(_question_key(entry.question), []).append(ordinal)
         self._question_row = {int(index.unit_entry[row]): row for row in np.flatnonzero(self._kind_mask["question"])}
 
     @classmethod
@@ -214,6 +223,8 @@ class Searcher:
         k: int = 10,
         filters: SearchFilters | None = None,
     ) -> SearchResult:
+        if k < 1:
+            raise QueryError(f"k must be at least 1, not {k}")
         normalized = normalize_query(query)
         standalone = resolve_followup(normalized.text, history)
         corrected, corrections = self._correct(standalone)
@@ -239,6 +250,9 @@ class Searcher:
 
         fused = reciprocal_rank_fusion(rankings)
         scale = max_fused_score(WEIGHTS.values())
+        for ordinal in self._exact_question.get(_question_key(standalone), []):
+            if admitted(ordinal):
+                fused[ordinal] = scale  # the top score: nothing can match better than the question itself
         ordered = ranking(fused)[:k]
         hits = tuple(self._hit(e, fused[e] / scale, best_unit, keyword) for e in ordered)
         notices = normalized.notices
@@ -266,7 +280,7 @@ class Searcher:
 
     def _correct(self, text: str) -> tuple[str, dict[str, str]]:
         corrections: dict[str, str] = {}
-        for word in set(words(text)):
+        for word in dict.fromkeys(words(text)):  # in query order, so the notice reads the same every run
             fixed = self._speller.correct(word)
             if fixed:
                 corrections[word] = fixed

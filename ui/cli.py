@@ -39,6 +39,19 @@ def _filters(args: argparse.Namespace):
     )
 
 
+def _index_problem(index_dir: Path) -> str | None:
+    """Why the index at index_dir cannot be used (damaged files, mismatch), or None."""
+    from index.embedder import load_embedder
+    from index.errors import IndexError_
+    from index.load import load_index
+
+    try:
+        load_index(load_embedder(), index_dir).close()
+    except IndexError_ as exc:
+        return str(exc)
+    return None
+
+
 def _cmd_index(args: argparse.Namespace) -> int:
     from index.build import build_index, entries_fingerprint_matches
     from index.paths import default_index_dir
@@ -46,8 +59,11 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
     index_dir = default_index_dir()
     if args.if_stale and not args.rebuild and entries_fingerprint_matches(index_dir):
-        print(f"index is up to date: {index_dir}")
-        return 0
+        problem = _index_problem(index_dir)
+        if problem is None:
+            print(f"index is up to date: {index_dir}")
+            return 0
+        print(f"rebuilding: {problem}")
     report = build_index(
         index_dir, progress=lambda message, fraction: print(f"[{fraction:4.0%}] {message}", flush=True)
     )
@@ -80,6 +96,75 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ui(args: argparse.Namespace) -> int:
+    from ui.app_launch import run_app
+
+    return run_app(host=args.host, port=args.port)
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from eval.run import run_eval
+
+    print(run_eval(Path(args.dev), Path(args.out), with_answers=not args.retrieval_only))
+    return 0
+
+
+def _llm_settings(args: argparse.Namespace):
+    """LLM settings for --llm, or None (with a note) when none are configured or the module is missing."""
+    if not args.llm:
+        return None
+    try:
+        from answer.llm_composer import LLMSettings
+    except ImportError as exc:
+        print(f"qbank: the LLM composer is not available ({exc}); answering offline", file=sys.stderr)
+        return None
+    try:
+        settings = LLMSettings.from_env()
+    except ValueError as exc:  # LLMConfigError: present but unusable
+        print(f"qbank: LLM configuration: {exc}; answering offline", file=sys.stderr)
+        return None
+    if settings is None:
+        print(
+            "qbank: --llm given but no LLM is configured (QBANK_LLM_* or qbank.toml); answering offline",
+            file=sys.stderr,
+        )
+    return settings
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    import json
+
+    from answer.service import stream_answer
+    from answer.types import AnswerStatus, Intent
+    from ui.ask_output import answer_json, run_ask_batch, stream_to_terminal
+    from ui.search_output import write_lines
+
+    if args.batch is None and not args.query:
+        print("qbank ask: give a QUESTION or --batch IN.jsonl", file=sys.stderr)
+        return 2
+    searcher = _open_searcher()
+    filters = _filters(args)
+    intent = Intent(args.intent) if args.intent else None
+    settings = _llm_settings(args)
+    if args.batch is not None:
+        source = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
+        with source:
+            write_lines(
+                run_ask_batch(searcher, source, k=args.k, filters=filters, intent=intent, llm_settings=settings),
+                sys.stdout,
+            )
+        return 0
+    stream = stream_answer(
+        searcher, " ".join(args.query), intent=intent, filters=filters, llm_settings=settings, k=args.k
+    )
+    if args.json:
+        final = next(item for item in stream if not isinstance(item, str))
+        print(json.dumps(answer_json(final), ensure_ascii=False, indent=2))
+    else:
+        final = stream_to_terminal(stream, sys.stdout)
+    return 1 if final.status is AnswerStatus.REJECTED else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qbank", description="Offline Q&A over ML/GenAI interview question banks.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +188,31 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--batch", metavar="IN.jsonl", help="one JSON query per line ('-' for stdin)")
     search.add_argument("--json", action="store_true", help="JSON output")
     search.set_defaults(func=_cmd_search)
+
+    ask = sub.add_parser("ask", help="answer a question from the banks, every claim cited")
+    ask.add_argument("query", nargs="*", help="the question")
+    ask.add_argument("--intent", choices=["lookup", "explain", "compare"], help="answer shape (default: detected)")
+    ask.add_argument("--llm", action="store_true", help="compose with the configured LLM (QBANK_LLM_* or qbank.toml)")
+    ask.add_argument("-k", type=int, default=8, help="entries retrieved (default 8)")
+    ask.add_argument("--bank", action="append", help="only this bank file (repeatable)")
+    ask.add_argument("--section", action="append", help="only entries under this section (repeatable)")
+    ask.add_argument("--answered-only", action="store_true", help="skip questions the bank leaves unanswered")
+    ask.add_argument("--batch", metavar="IN.jsonl", help="one JSON query per line ('-' for stdin); JSON lines out")
+    ask.add_argument("--json", action="store_true", help="JSON output")
+    ask.set_defaults(func=_cmd_ask)
+
+    from eval.dataset import DEV_SET
+
+    evaluate = sub.add_parser("eval", help="measure retrieval and answers on the dev set against baselines")
+    evaluate.add_argument("--dev", default=str(DEV_SET), help="dev set JSONL (default eval/dev.jsonl)")
+    evaluate.add_argument("--out", default=str(DEV_SET.parent), help="where report.md/.json/.png go")
+    evaluate.add_argument("--retrieval-only", action="store_true", help="skip the answer-quality figures")
+    evaluate.set_defaults(func=_cmd_eval)
+
+    app = sub.add_parser("ui", help="start the chat app (Streamlit, headless) and print its URL")
+    app.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    app.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    app.set_defaults(func=_cmd_ui)
     return parser
 
 

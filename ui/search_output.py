@@ -56,9 +56,12 @@ def parse_batch_line(line: str) -> tuple[str, list[dict[str, str]] | None]:
     history = data.get("history")
     if history is not None and (
         not isinstance(history, list)
-        or not all(isinstance(t, dict) and isinstance(t.get("content"), str) for t in history)
+        or not all(
+            isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
+            for t in history
+        )
     ):
-        raise QueryError('"history" must be a list of {"role", "content"} objects')
+        raise QueryError('"history" must be a list of {"role": "user" or "assistant", "content": text} objects')
     return data["query"], history
 
 

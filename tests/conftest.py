@@ -1,0 +1,60 @@
+"""Shared pytest fixtures. Each stage's helpers keep their fixtures in their own marked block."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+# --- retrieval fixtures ---
+# Index and retrieval tests (tests/test_index_*.py, tests/test_retrieval_*.py, tests/test_search_cli.py).
+# Every index lives in a temporary directory; data/index is never touched.
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BANK_DIR = REPO_ROOT / "data" / "banks"
+
+
+@pytest.fixture(scope="session")
+def hashing_index_dir(tmp_path_factory) -> Path:
+    """All five real banks indexed with the deterministic HashingEmbedder (about a second)."""
+    from index.build import build_index
+    from index.embedder import HashingEmbedder
+
+    index_dir = tmp_path_factory.mktemp("qbank-hashing") / "index"
+    build_index(index_dir, [BANK_DIR], HashingEmbedder())
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def hashing_searcher(hashing_index_dir):
+    from index.embedder import HashingEmbedder
+    from index.load import load_index
+    from retrieval.searcher import Searcher
+
+    embedder = HashingEmbedder()
+    searcher = Searcher(load_index(embedder, hashing_index_dir), embedder)
+    yield searcher
+    searcher.index.close()
+
+
+@pytest.fixture(scope="session")
+def real_index_dir(tmp_path_factory) -> Path:
+    """The five real banks indexed with the real (default) embedder, built once per session."""
+    from index.build import build_index
+    from index.embedder import load_embedder
+
+    index_dir = tmp_path_factory.mktemp("qbank-real") / "index"
+    build_index(index_dir, [BANK_DIR], load_embedder())
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def real_searcher(real_index_dir):
+    from retrieval.searcher import Searcher
+
+    searcher = Searcher.open(real_index_dir)
+    yield searcher
+    searcher.index.close()
+
+
+# --- end retrieval fixtures ---
