@@ -128,12 +128,19 @@ def configured_embedder_name() -> str:
     return os.environ.get("QBANK_EMBEDDER", DEFAULT_EMBEDDER)
 
 
-@lru_cache(maxsize=4)
 def load_embedder(name: str | None = None) -> Embedder:
     """One instance per process and name: loading a model costs far more than using it."""
-    name = name or configured_embedder_name()
+    # Resolve the name first: caching on None would pin whatever QBANK_EMBEDDER said at first use.
+    return _load_named(name or configured_embedder_name())
+
+
+@lru_cache(maxsize=4)
+def _load_named(name: str) -> Embedder:
     try:
         factory = _FACTORIES[name]
     except KeyError:
         raise ValueError(f"unknown embedder {name!r}; choose one of {', '.join(_FACTORIES)}") from None
     return factory()
+
+
+load_embedder.cache_clear = _load_named.cache_clear  # type: ignore[attr-defined]

@@ -1,0 +1,241 @@
+"""Fast tests of the app's parts that need no model: feedback store, export, launcher, topic map,
+practice grading (with the hashing test embedder)."""
+
+from __future__ import annotations
+
+import socket
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from answer.practice import grade_answer, key_points, key_terms, pick_question, practice_pool, split_points
+from answer.types import Answer, AnswerStatus, Citation, CompareSide, Intent
+from index.embedder import HashingEmbedder
+from ingest.entry import Entry, EntryKind
+from retrieval.topic_map import project
+from retrieval.types import SearchFilters
+from ui.app_browse import hover_text, question_from_selection
+from ui.app_export import conversation_markdown
+from ui.app_launch import app_url, port_free, run_app, streamlit_command
+from ui.app_state import Turn
+from ui.cli import build_parser
+from ui.feedback_store import FeedbackStore, default_feedback_path
+
+
+def make_entry(n: int, question: str, answer: str = "", bank: str = "b1.md", section=("S",), **kw) -> Entry:
+    return Entry(
+        id=f"{bank}#{n}",
+        bank_file=bank,
+        bank_title=f"Bank {bank}",
+        section_path=tuple(section),
+        number=str(n),
+        question=question,
+        answer=answer,
+        follow_ups=(),
+        kind=kw.pop("kind", EntryKind.QA if answer else EntryKind.QUESTION_ONLY),
+        parent_id=None,
+        line_start=10 * n,
+        line_end=10 * n + 3,
+        token_count=10,
+        **kw,
+    )
+
+
+# -- feedback ----------------------------------------------------------------------------------
+
+
+def test_feedback_store_records_replaces_and_deletes(tmp_path):
+    store = FeedbackStore(tmp_path / "sub" / "fb.sqlite3")
+    assert store.rows() == []
+    store.record(session="s", message=2, rating=1, query="what is lora", entry_ids=["a#1", "b#2"], status="answered")
+    store.record(session="s", message=4, rating=0, query="q2", entry_ids=[])
+    store.record(session="s", message=2, rating=0, query="what is lora", entry_ids=["a#1", "b#2"])
+    rows = store.rows()
+    assert sorted((r.message, r.rating) for r in rows) == [(2, 0), (4, 0)]
+    first = next(r for r in rows if r.message == 2)
+    assert (
+        first.query == "what is lora" and first.entry_ids == ("a#1", "b#2") and first.standalone_query == "what is lora"
+    )
+    store.record(session="s", message=4, rating=None, query="q2")
+    assert [r.message for r in store.rows()] == [2]
+
+
+def test_feedback_path_honours_the_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv("QBANK_FEEDBACK_DB", str(tmp_path / "x.db"))
+    assert default_feedback_path() == tmp_path / "x.db"
+    monkeypatch.delenv("QBANK_FEEDBACK_DB")
+    assert default_feedback_path().parts[-2:] == ("data", "feedback.sqlite3")
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+def test_conversation_markdown_has_questions_answers_and_sources():
+    lora = make_entry(3, "What is LoRA?", "Low-rank adapters.", section=("Fine-tuning", "PEFT"))
+    prefix = make_entry(7, "What is prefix tuning?", "Trainable prefixes.", bank="b2.md")
+    answer = Answer(
+        query="LoRA vs prefix tuning",
+        intent=Intent.COMPARE,
+        status=AnswerStatus.ANSWERED,
+        markdown="LoRA adds low-rank adapters [1]; prefix tuning learns prefixes [2].",
+        citations=(Citation(1, lora), Citation(2, prefix)),
+        compare=(CompareSide("LoRA", (("low-rank adapters", 1),), (("no inference latency", 1),)),),
+        notices=("the LLM backend failed; offline answer shown",),
+    )
+    turns = [
+        Turn(1, "user", "LoRA vs prefix tuning"),
+        Turn(2, "assistant", answer.markdown, answer=answer),
+        Turn(3, "user", "pizza?"),
+        Turn(4, "assistant", "", error="Something went wrong"),
+    ]
+    text = conversation_markdown(turns, now=datetime(2025, 1, 2, 3, 4))
+    assert text.startswith("# qbank conversation — 2025-01-02 03:04")
+    assert "## Q: LoRA vs prefix tuning" in text
+    assert "LoRA adds low-rank adapters [1]" in text
+    assert "[1] What is LoRA? — Bank b1.md · b1.md · Fine-tuning › PEFT · #3 · lines 30–33" in text
+    assert "[2] What is prefix tuning?" in text
+    assert "**LoRA**: low-rank adapters [1] — adds: no inference latency [1]" in text
+    assert "> Note: the LLM backend failed; offline answer shown" in text
+    assert "> Error: Something went wrong" in text
+
+
+# -- launcher ----------------------------------------------------------------------------------
+
+
+def test_streamlit_command_is_headless_without_usage_stats():
+    command = streamlit_command("127.0.0.1", 8765)
+    assert command[1:4] == ["-m", "streamlit", "run"] and command[4].endswith("ui/app.py")
+    for flag in (
+        "--server.headless=true",
+        "--browser.gatherUsageStats=false",
+        "--server.address=127.0.0.1",
+        "--server.port=8765",
+        "--client.showErrorDetails=none",
+    ):
+        assert flag in command
+
+
+def test_ui_subcommand_defaults():
+    args = build_parser().parse_args(["ui"])
+    assert (args.host, args.port) == ("127.0.0.1", 8501)
+    args = build_parser().parse_args(["ui", "--port", "9000", "--host", "0.0.0.0"])
+    assert (args.host, args.port) == ("0.0.0.0", 9000)
+    assert app_url("0.0.0.0", 9000) == "http://127.0.0.1:9000"
+    assert app_url("::1", 9000) == "http://[::1]:9000"
+
+
+def test_busy_port_is_reported(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert not port_free("127.0.0.1", port)
+        assert run_app("127.0.0.1", port) == 2
+    assert "in use" in capsys.readouterr().err
+
+
+# -- topic map ---------------------------------------------------------------------------------
+
+
+def test_projection_is_pca_and_stable():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(200, 16)).astype(np.float32)
+    base[:, 0] *= 10  # the widest direction
+    base[:, 1] *= 5
+    xy, explained = project(base)
+    assert xy.shape == (200, 2)
+    assert explained[0] > explained[1] > 0
+    assert abs(np.corrcoef(xy[:, 0], base[:, 0])[0, 1]) > 0.99
+    again, _ = project(base.copy())
+    assert np.allclose(xy, again)
+    empty, _ = project(np.zeros((0, 16), dtype=np.float32))
+    assert empty.shape == (0, 2)
+
+
+def test_hover_text_is_escaped():
+    entry = make_entry(1, "<img src=x onerror=alert(1)> what is it?", "a")
+    text = hover_text(entry)
+    assert "<img" not in text and "&lt;img" in text
+
+
+def test_clicked_point_gives_its_question():
+    assert question_from_selection({"points": [{"customdata": ["What is LoRA?"]}]}) == "What is LoRA?"
+    assert question_from_selection({"points": [{"point_index": 3}, {"customdata": "Q?"}]}) == "Q?"
+    assert question_from_selection({"points": []}) is None
+    assert question_from_selection(None) is None
+
+
+# -- practice ----------------------------------------------------------------------------------
+
+REFERENCE = (
+    "- Caches the keys and values of previous tokens\n"
+    "- Avoids recomputing attention for the prefix at every decoding step\n"
+    "- Trades GPU memory for latency\n"
+    "```python\ncache = {}\n```"
+)
+
+
+def test_key_points_split_bullets_and_drop_code_and_lead_ins():
+    entry = make_entry(1, "What is KV caching?", "**Benefits:**\n" + REFERENCE + "\nIt is fast. It is used widely.")
+    points = key_points(entry)
+    assert points[0] == "Caches the keys and values of previous tokens"
+    assert "cache = {}" not in " ".join(points)
+    assert "Benefits" not in points
+    assert "It is fast." in points and "It is used widely." in points
+    assert split_points("1. First step\n2) Second") == ["First step", "Second"]
+
+
+def test_key_terms_skip_stopwords_and_question_words():
+    assert key_terms("Caches the keys and values of previous tokens", ignore=["cache"]) == [
+        "keys",
+        "values",
+        "previous",
+        "tokens",
+    ]
+    assert "GPU" not in key_terms("GPU memory") and "gpu" in key_terms("GPU memory")
+
+
+def test_grading_with_the_reference_and_with_nonsense():
+    embed = HashingEmbedder().embed
+    entry = make_entry(1, "What is KV caching?", REFERENCE)
+    perfect = grade_answer(REFERENCE, [entry], embed)
+    assert perfect.score == 1.0 and len(perfect.points) == 3 and not perfect.terms_missed
+    nothing = grade_answer("Bananas are yellow and grow in bunches.", [entry], embed)
+    assert nothing.score == 0.0 and len(nothing.missed) == 3
+    empty = grade_answer("   ", [entry], embed)
+    assert empty.score == 0.0
+    partial = grade_answer("It trades GPU memory for lower latency.", [entry], embed)
+    assert [p.covered for p in partial.points] == [False, False, True]
+    assert "memory" in partial.terms_used and "tokens" in partial.terms_missed
+
+
+def test_grading_adds_only_new_points_from_variants():
+    embed = HashingEmbedder().embed
+    entry = make_entry(1, "What is KV caching?", REFERENCE)
+    same = make_entry(2, "What is KV caching?", REFERENCE, bank="b2.md")
+    other = make_entry(3, "Explain KV caching", "- Paged attention shares cache blocks between requests", bank="b3.md")
+    grade = grade_answer("", [entry, same, other], embed)
+    assert len(grade.points) == 4  # the duplicate bank's points add nothing; the new one is added
+    assert grade.points[-1].entry_id == other.id
+
+
+def test_practice_pool_and_pick():
+    entries = [
+        make_entry(1, "Answered?", "- Some answer here"),
+        make_entry(2, "Unanswered?"),
+        make_entry(3, "Other bank?", "- Another answer here", bank="b2.md"),
+    ]
+    assert [e.number for e in practice_pool(entries)] == ["1", "3"]
+    assert [e.number for e in practice_pool(entries, SearchFilters(banks=frozenset({"b2.md"})))] == ["3"]
+    import random
+
+    rng = random.Random(1)
+    assert pick_question(entries, None, rng, exclude=["b1.md#1"]).number == "3"
+    assert pick_question(entries, None, rng, exclude=["b1.md#1", "b2.md#3"]) is not None  # all seen: start over
+    assert pick_question(entries, SearchFilters(banks=frozenset({"nope"}))) is None
+
+
+@pytest.mark.parametrize("text", ["", "   \n  "])
+def test_grading_without_references(text):
+    assert grade_answer(text, [], HashingEmbedder().embed).points == ()

@@ -1,0 +1,96 @@
+"""Practice mode in AppTest, and grading with the real model."""
+
+from __future__ import annotations
+
+import pytest
+from app_testing import (
+    app_env,  # noqa: F401  (a fixture, used through pytestmark)
+    app_index_dir,  # noqa: F401  (a fixture app_env needs)
+    assert_no_exception,
+    shown_text,
+    start_app,
+)
+
+from answer.practice import grade_answer, references_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("app_env")]
+
+
+def _practice(at) -> dict:
+    return at.session_state["practice"]
+
+
+def test_practice_round():
+    at = start_app()
+    at.sidebar.radio(key="view").set_value("Practice").run()
+    assert_no_exception(at)
+    assert not at.chat_input, "the chat box belongs to the chat view"
+    at.button(key="practice-start").click().run()
+    assert_no_exception(at)
+    first = _practice(at)["current"]
+    assert first
+
+    from retrieval.searcher import Searcher
+
+    searcher = Searcher.open()
+    entry = searcher.entry(first)
+    assert entry.has_answer
+    assert entry.question in shown_text(at.main)
+
+    at.text_area(key=f"practice-answer-{first}").set_value(entry.answer).run()
+    at.button(key="practice-check").click().run()
+    assert_no_exception(at)
+    grade = _practice(at)["grade"]
+    assert grade is not None and grade.points
+    assert grade.score >= 0.5, "the bank's own answer covers its key points"
+    page = shown_text(at.main)
+    assert "Covered" in page and "Missed" in page and "Reference answer" in page
+    assert entry.answer.splitlines()[0][:30].strip("-*# ") in page.replace("\\", "")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Questions answered"] == "1"
+    assert metrics["Session score"].endswith("%")
+
+    at.button(key="practice-similar").click().run()
+    assert_no_exception(at)
+    second = _practice(at)["current"]
+    assert second and second != first
+    assert second not in {v.id for v in searcher.variants(first)}, "a similar question, not the same one again"
+    assert _practice(at)["grade"] is None
+
+    at.text_area(key=f"practice-answer-{second}").set_value("I am not sure.").run()
+    at.button(key="practice-check").click().run()
+    assert _practice(at)["grade"].score < 0.5
+    assert {m.label: m.value for m in at.metric}["Questions answered"] == "2"
+
+
+def test_practice_respects_the_sidebar_scope():
+    at = start_app()
+    at.sidebar.radio(key="view").set_value("Practice").run()
+    at.sidebar.multiselect(key="filter_banks").set_value(["000_4976b01af1e11b90.txt"]).run()
+    for _ in range(3):
+        at.button(key="practice-random" if _practice(at)["current"] else "practice-start").click().run()
+        assert _practice(at)["current"].startswith("000_4976b01af1e11b90")
+    at.sidebar.multiselect(key="filter_banks").set_value(["003_8da98e45320d8b09.txt"]).run()  # no answers there
+    assert_no_exception(at)
+    assert any("No answered questions" in w.value for w in at.warning)
+
+
+def test_grading_with_the_real_model():
+    from retrieval.searcher import Searcher
+
+    searcher = Searcher.open()
+    entry = next(e for e in searcher.entries if e.question.startswith("What is concept drift") and e.has_answer)
+    references = references_for(searcher, entry)
+    good = grade_answer(
+        "Concept drift is when the relationship between the inputs and the target changes over time, so P(y|x) "
+        "in production differs from training. It is worse than data drift and you need to retrain, e.g. when "
+        "fraud patterns change.",
+        references,
+        searcher.embed,
+    )
+    vague = grade_answer("It's when the data distribution shifts.", references, searcher.embed)
+    parrot = grade_answer(entry.question, references, searcher.embed)
+    off = grade_answer("Bananas are yellow and grow on trees.", references, searcher.embed)
+    assert good.score > vague.score > off.score
+    assert parrot.score == 0.0, "repeating the question earns nothing"
+    assert off.score == 0.0

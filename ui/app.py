@@ -1,0 +1,57 @@
+"""qbank's Streamlit app. Start it with `qbank ui` (or `make run`); this file is what `streamlit run` runs.
+
+The app only renders and calls `answer` / `retrieval`: the views live in `ui/app_*.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` puts ui/ on the path, not the checkout
+    sys.path.insert(0, str(ROOT))
+for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+    os.environ.setdefault(_name, "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import streamlit as st  # noqa: E402
+
+from ui import app_state  # noqa: E402
+from ui.app_errors import show_error  # noqa: E402
+
+
+def main() -> None:
+    st.set_page_config(page_title="qbank — interview Q&A", page_icon=":material/quiz:", layout="wide")
+    app_state.init()
+    try:
+        from ui.app_index import get_searcher
+
+        searcher = get_searcher()
+        if searcher is None:
+            return
+        from ui.app_sidebar import render_sidebar
+
+        settings = render_sidebar(searcher)
+        view = st.session_state.get("view", app_state.VIEWS[0])
+        if view == "Topic map":
+            from ui.app_browse import render_topic_map
+
+            render_topic_map(searcher, settings)
+        elif view == "Practice":
+            from ui.app_practice import render_practice
+
+            render_practice(searcher, settings)
+        else:
+            from ui.app_chat import render_chat
+
+            render_chat(searcher, settings)
+        from ui.app_export import render_export
+
+        render_export(settings.export_slot)
+    except Exception as exc:  # the last line of defence: a message with the fix, never a traceback
+        show_error(exc)
+
+
+main()

@@ -1,0 +1,37 @@
+"""Thumbs up/down under each answer, saved with the query and the cited entry ids."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.app_safety import plain
+from ui.feedback_store import FeedbackStore
+
+
+def _save(turn_id: int, query: str) -> None:
+    answer = next((t.answer for t in st.session_state["turns"] if t.id == turn_id), None)
+    rating = st.session_state.get(f"feedback-{turn_id}")
+    search = getattr(answer, "search", None)
+    store = FeedbackStore()
+    try:
+        store.record(
+            session=st.session_state["session_id"],
+            message=turn_id,
+            rating=rating,
+            query=query,
+            standalone_query=getattr(search, "standalone_query", "") or query,
+            entry_ids=[c.entry.id for c in getattr(answer, "citations", ())],
+            composer=str(getattr(answer, "composer", "")),
+            status=str(getattr(answer, "status", "")),
+        )
+    except Exception as exc:  # a read-only disk must not break the chat
+        st.toast(
+            plain(f"Feedback not saved ({exc}); set QBANK_FEEDBACK_DB to a writable file."), icon=":material/error:"
+        )
+        return
+    if rating is not None:
+        st.toast("Thanks — feedback saved.", icon=":material/check:")
+
+
+def render_feedback(turn_id: int, query: str) -> None:
+    st.feedback("thumbs", key=f"feedback-{turn_id}", on_change=_save, args=(turn_id, query))
