@@ -43,12 +43,13 @@ _BUILT: dict[str, Path] = {}  # test modules import the fixture, so it must buil
 
 
 @pytest.fixture(scope="session")
-def app_index_dir(tmp_path_factory) -> Path:
+def app_index_dir(tmp_path_factory, real_index_dir) -> Path:
     from index.build import build_index
 
     if "index" not in _BUILT:
         index_dir = tmp_path_factory.mktemp("qbank-app") / "index"
-        seed_embedding_cache(index_dir)
+        # The session's real index (tests/conftest.py) has embedded every unit already.
+        seed_embedding_cache(index_dir, real_index_dir)
         build_index(index_dir)
         _BUILT["index"] = index_dir
     return _BUILT["index"]

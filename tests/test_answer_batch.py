@@ -33,8 +33,16 @@ LINES = [
 ]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def real_index_env(real_index_dir: Path):
+    """`qbank ask` finds the session's real index through QBANK_INDEX_DIR, as a user's would."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QBANK_INDEX_DIR", str(real_index_dir))
+        yield
+
+
 @pytest.fixture(scope="module")
-def batch_output(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+def batch_output(tmp_path_factory: pytest.TempPathFactory, real_index_env: None) -> list[dict]:
     path: Path = tmp_path_factory.mktemp("ask") / "in.jsonl"
     path.write_text("\n".join(LINES) + "\n", encoding="utf-8")
     import contextlib

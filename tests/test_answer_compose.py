@@ -26,8 +26,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def searcher() -> Searcher:
-    return Searcher.open()
+def searcher(real_searcher: Searcher) -> Searcher:
+    return real_searcher  # the five real banks, indexed once per session (tests/conftest.py)
 
 
 def entry_at(searcher: Searcher, bank: str, number: str, about: str = "") -> Entry:

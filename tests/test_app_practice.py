@@ -75,10 +75,8 @@ def test_practice_respects_the_sidebar_scope():
     assert any("No answered questions" in w.value for w in at.warning)
 
 
-def test_grading_with_the_real_model():
-    from retrieval.searcher import Searcher
-
-    searcher = Searcher.open()
+def test_grading_with_the_real_model(real_searcher):
+    searcher = real_searcher
     entry = next(e for e in searcher.entries if e.question.startswith("What is concept drift") and e.has_answer)
     references = references_for(searcher, entry)
     good = grade_answer(
