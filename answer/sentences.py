@@ -49,8 +49,8 @@ _BULLET = re.compile(r"^(?P<indent>\s*)(?P<mark>[-*+•]|\d{1,3}[.)])\s+(?P<text
 _HEADING = re.compile(r"^\s*#{1,6}\s+")
 # A sentence ends at . ! ? (plus closing quotes/brackets and any citation markers) before a space
 # and a capital, a digit or an opening mark — but not before a citation marker, which belongs to
-# the sentence it follows. The rule of answer.support.split_paragraph, which composed prose also
-# satisfies because prose markers stand before the closing stop ("… generation [1].").
+# the sentence it follows. answer.support splits claims with this same rule. Composed prose puts
+# its markers before the closing stop ("… generation [1].").
 _END = re.compile(r"([.!?]+[\"')\]]*)((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*)(\s+)(?!\[\s*\d)(?=[\"'(\[*`]?[A-Z0-9])")
 _ABBREVIATIONS = frozenset({"e.g", "i.e", "etc", "vs", "approx", "fig", "eq", "cf", "al", "dr", "mr", "no", "resp"})
 MARKER = re.compile(r"(?<!\\)\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from answer.sentences import split_sentences as split_paragraph_sentences
 from ingest.entry import Entry
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -154,8 +155,6 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 _HEADING = re.compile(r"^\s*#{1,6}\s")
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-{3,}[\s:|-]*\|?\s*$")
-_END = re.compile(r"([.!?]+[\"')\]]*)((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*)(\s+)(?=[\"'(\[*`]?[A-Z0-9])")
-_ABBREVIATIONS = frozenset({"e.g", "i.e", "etc", "vs", "approx", "fig", "eq", "cf", "al", "dr", "mr", "no", "resp"})
 
 
 def split_units(markdown: str) -> list[Unit]:
@@ -169,7 +168,7 @@ def split_units(markdown: str) -> list[Unit]:
     def flush_paragraph() -> None:
         nonlocal sep
         if paragraph:
-            for k, sentence in enumerate(split_paragraph(" ".join(p.strip() for p in paragraph))):
+            for k, sentence in enumerate(split_paragraph_sentences(" ".join(p.strip() for p in paragraph))):
                 units.append(Unit(sentence, UnitKind.SENTENCE, sep if k == 0 else " "))
             paragraph.clear()
             sep = "\n"
@@ -220,23 +219,6 @@ def split_units(markdown: str) -> list[Unit]:
     return units
 
 
-def split_paragraph(text: str) -> list[str]:
-    """Sentences of one paragraph; citation markers after the full stop stay with their sentence."""
-    sentences: list[str] = []
-    start = 0
-    for match in _END.finditer(text):
-        before = text[start : match.start()].rsplit(None, 1)
-        last_word = before[-1].lower().rstrip(".") if before else ""
-        if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
-            continue
-        sentences.append(text[start : match.end(2)].strip())
-        start = match.end(3)
-    tail = text[start:].strip()
-    if tail:
-        sentences.append(tail)
-    return sentences
-
-
 def split_sentences(markdown: str) -> list[str]:
     """Sentences, bullets, table rows and whole code blocks of a markdown text (headings and table rules left out)."""
     return [u.text for u in split_units(markdown) if u.is_claim]
@@ -279,6 +261,13 @@ def decide(overlap: float, cosine: float | None) -> bool:
     return overlap >= OVERLAP_STRONG or cosine >= COSINE_STRONG or (overlap >= OVERLAP_WEAK and cosine >= COSINE_WEAK)
 
 
+def _squash(text: str) -> str:
+    """Text reduced for quote matching: no markdown emphasis or list markers, one space, lower case."""
+    text = re.sub(r"(\*\*|__|`)", "", text)
+    text = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", text, flags=re.MULTILINE)
+    return re.sub(r"\s+", " ", text).strip().lower().rstrip(".")
+
+
 def entry_text(entry: Entry) -> str:
     return f"{entry.question}\n{entry.answer}".strip()
 
@@ -290,6 +279,7 @@ class SupportChecker:
         self.embed = embed
         self._words: dict[str, set[str]] = {}
         self._vectors: dict[str, np.ndarray] = {}
+        self._squashed: dict[str, str] = {}
 
     def entry_words(self, entry: Entry) -> set[str]:
         if entry.id not in self._words:
@@ -316,8 +306,19 @@ class SupportChecker:
         vector = np.asarray(self.embed([strip_citations(sentence)]), dtype=np.float32)[0]
         return [float(np.max(self.entry_vectors(e) @ vector)) for e in entries]
 
+    def quoted(self, sentence: str, entry: Entry) -> bool:
+        """The sentence stands word for word in the entry (a quote is supported, formula or not)."""
+        text = _squash(strip_citations(sentence))
+        if entry.id not in self._squashed:
+            self._squashed[entry.id] = _squash(entry_text(entry))
+        return bool(text) and text in self._squashed[entry.id]
+
     def check_each(self, sentence: str, entries: Sequence[Entry]) -> list[Support]:
-        """One verdict per entry; a unit with no content word is a claim of nothing and never supported."""
+        """One verdict per entry; a unit with no content word is a claim of nothing and never supported,
+        unless it quotes the entry word for word."""
+        quotes = [self.quoted(sentence, e) for e in entries]
+        if any(quotes):
+            return [Support(q, 1.0 if q else 0.0, None, e.id) for e, q in zip(entries, quotes)]
         overlaps = [self.overlap(sentence, e) for e in entries]
         if not entries or overlaps[0] is None:
             return [Support(False, 0.0, None, e.id) for e in entries]

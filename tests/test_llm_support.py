@@ -127,6 +127,13 @@ def test_unit_without_content_words_is_no_claim():
     assert sentence_supported("Yes, it is.", [KV]) == (False, 0.0)
 
 
+def test_a_word_for_word_quote_is_supported_even_without_content_words():
+    formula = make_entry(9, "What is Bayes' theorem?", "- P(A|B) = P(A∩B) / P(B)\n- Often one or the other is used, not both")
+    assert sentence_supported("P(A|B) = P(A∩B) / P(B) [1]", [formula]) == (True, 1.0)
+    assert sentence_supported("- Often one or the other is used, not both [1]", [formula]) == (True, 1.0)
+    assert sentence_supported("P(B|A) = P(A∩B) / P(A) [1]", [formula])[0] is False  # not what it says
+
+
 def fake_embed(texts: list[str]) -> np.ndarray:
     """Bag of stemmed words hashed into 64 dimensions: cosine tracks shared vocabulary."""
     out = np.zeros((len(texts), 64), dtype=np.float32)
