@@ -281,6 +281,8 @@ class Searcher:
     def _correct(self, text: str) -> tuple[str, dict[str, str]]:
         corrections: dict[str, str] = {}
         for word in dict.fromkeys(words(text)):  # in query order, so the notice reads the same every run
+            if self._known.is_english(word):
+                continue  # a real word the banks happen not to use ("banks") is no typo
             fixed = self._speller.correct(word)
             if fixed:
                 corrections[word] = fixed

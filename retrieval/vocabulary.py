@@ -47,7 +47,11 @@ class KnownWords:
         # "rerank" is known from "reranking": a long enough word that opens a bank word.
         return len(word) >= 5 and any(c.startswith(word) for c in self._corpus)
 
+    @staticmethod
+    def is_english(word: str) -> bool:
+        english = english_words()
+        return any(form in english for form in base_forms(word))
+
     def is_known(self, word: str) -> bool:
         parts = [p for p in word.split("-") if p] or [word]
-        english = english_words()
-        return all(self.in_corpus(p) or any(f in english for f in base_forms(p)) for p in parts)
+        return all(self.in_corpus(p) or self.is_english(p) for p in parts)

@@ -87,3 +87,10 @@ def test_long_words_tolerate_two_edits_short_ones_one():
     assert max_edits("dropout") == 1
     assert max_edits("regularization") == 2
     assert SpellingCorrector({"dropout": 1}).correct("drpoutt") is None  # two edits in a 7-letter word
+
+
+def test_english_words_the_banks_never_use_are_not_typos(hashing_searcher):
+    # "banks" is one edit from the banks' "ranks"; it is a real word, so only the typo is fixed.
+    result = hashing_searcher.search("how do the banks differ on overfiting")
+    fixes = [n for n in result.notices if "spelling" in n]
+    assert fixes == ["also searched with spelling fixes: overfiting → overfitting"]
