@@ -334,3 +334,11 @@ def test_search_works_with_no_network_at_all(real_index_dir, tmp_path):
     assert_result_line(data, "what is dropout", 10)
     assert data["found"] is True
     assert "dropout" in data["results"][0]["question"].lower()
+
+
+@pytest.mark.parametrize("command", ["search", "ask"])
+def test_missing_batch_file_is_a_clear_error(hashing_cli, tmp_path, capsys, command):
+    missing = tmp_path / "nope.jsonl"
+    code, out, err = run_cli(capsys, command, "--batch", str(missing), "--json")
+    assert code == 2 and out == ""
+    assert err.strip() == f"qbank: cannot read the batch file {missing}: No such file or directory"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 # Offline by construction: no library may try to reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -76,6 +78,24 @@ def _cmd_index(args: argparse.Namespace) -> int:
     return 1 if report.ingest.failed else 0
 
 
+@contextmanager
+def _batch_source(path: str) -> Iterator[TextIO]:
+    """The batch input: a JSON-lines file, or standard input for '-'."""
+    if path == "-":
+        yield sys.stdin
+        return
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below, after the batch streams out
+    except OSError as exc:
+        raise BatchInputError(f"cannot read the batch file {path}: {exc.strerror or exc}") from None
+    with handle:
+        yield handle
+
+
+class BatchInputError(Exception):
+    """The --batch file cannot be opened."""
+
+
 def _cmd_search(args: argparse.Namespace) -> int:
     import json
 
@@ -87,8 +107,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     searcher = _open_searcher()
     filters = _filters(args)
     if args.batch is not None:
-        source = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
-        with source:
+        with _batch_source(args.batch) as source:
             write_lines(run_batch(searcher, source, args.k, filters), sys.stdout)
         return 0
     result = searcher.search(" ".join(args.query), k=args.k, filters=filters)
@@ -147,8 +166,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     intent = Intent(args.intent) if args.intent else None
     settings = _llm_settings(args)
     if args.batch is not None:
-        source = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
-        with source:
+        with _batch_source(args.batch) as source:
             write_lines(
                 run_ask_batch(searcher, source, k=args.k, filters=filters, intent=intent, llm_settings=settings),
                 sys.stdout,
@@ -223,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(args.func(args))
-    except (IndexError_, QueryError) as exc:
+    except (IndexError_, QueryError, BatchInputError) as exc:
         print(f"qbank: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
