@@ -48,6 +48,8 @@ browser:
 	else echo "note: Chromium is missing and cannot be installed without root; the browser test will be skipped"; fi
 
 test: $(STAMP) $(LLM_STAMP) browser
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -128,7 +128,8 @@ def test_unit_without_content_words_is_no_claim():
 
 
 def test_a_word_for_word_quote_is_supported_even_without_content_words():
-    formula = make_entry(9, "What is Bayes' theorem?", "- P(A|B) = P(A∩B) / P(B)\n- Often one or the other is used, not both")
+    answer = "- P(A|B) = P(A∩B) / P(B)\n- Often one or the other is used, not both"
+    formula = make_entry(9, "What is Bayes' theorem?", answer)
     assert sentence_supported("P(A|B) = P(A∩B) / P(B) [1]", [formula]) == (True, 1.0)
     assert sentence_supported("- Often one or the other is used, not both [1]", [formula]) == (True, 1.0)
     assert sentence_supported("P(B|A) = P(A∩B) / P(A) [1]", [formula])[0] is False  # not what it says
