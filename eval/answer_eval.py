@@ -23,7 +23,7 @@ from answer.sentences import claim_units
 from answer.service import answer
 from answer.support import SupportChecker, content_words, strip_citations
 from answer.types import Answer, AnswerStatus
-from eval.dataset import DevQuery
+from eval.dataset import EvalQuery
 from eval.metrics import percentile
 from retrieval.searcher import Searcher
 
@@ -59,7 +59,7 @@ def support_share(result: Answer, checker: SupportChecker) -> float | None:
     return supported / len(claims)
 
 
-def evaluate_answers(searcher: Searcher, dev: Sequence[DevQuery]) -> dict[str, dict[str, float]]:
+def evaluate_answers(searcher: Searcher, dev: Sequence[EvalQuery]) -> dict[str, dict[str, float]]:
     checker = SupportChecker(searcher.embed)
     answer(searcher, "warm up: what is dropout")
     rows: dict[str, list[dict[str, float]]] = defaultdict(list)

@@ -1,4 +1,4 @@
-"""The recipes qbank is measured against, all on the same embedder and the same dev set.
+"""The recipes qbank is measured against, all on the same embedder and the same queries.
 
 (a) naive LangChain: RecursiveCharacterTextSplitter(1000, 200) over the raw bank files and a
     flat FAISS store (what LangChain's FAISS wrapper builds), query embedded as typed;
@@ -25,9 +25,11 @@ from index.paths import cache_path
 from index.store import words
 from index.units import UnitKind
 from ingest.corpus import default_bank_dir
-from retrieval.searcher import FOUND_SIMILARITY, Searcher
+from retrieval.searcher import Searcher
 
 History = Sequence[Mapping[str, str]] | None
+# The first release's "found" rule (a similarity cut), for the dense baseline's abstention.
+FOUND_SIMILARITY = 0.5
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ class DenseQuestionOnly:
 
 
 class Qbank:
-    name = "qbank (hybrid)"
+    name = "qbank"
 
     def __init__(self, searcher: Searcher, k: int = 10) -> None:
         self._searcher = searcher
@@ -139,6 +141,30 @@ class Qbank:
 
     def rank(self, query: str, history: History = None) -> Ranked:
         result = self._searcher.search(query, history=history, k=self._k)
+        return Ranked(tuple(h.entry.id for h in result.hits), found=result.found)
+
+
+class FirstStageOnly:
+    """qbank with QBANK_RERANKER=off: the fast path (first stage + calibrated first-stage model)."""
+
+    name = "qbank without reranker"
+
+    def __init__(self, searcher: Searcher, k: int = 10) -> None:
+        self._searcher = searcher
+        self._k = k
+
+    def rank(self, query: str, history: History = None) -> Ranked:
+        import os
+
+        previous = os.environ.get("QBANK_RERANKER")
+        os.environ["QBANK_RERANKER"] = "off"
+        try:
+            result = self._searcher.search(query, history=history, k=self._k)
+        finally:
+            if previous is None:
+                os.environ.pop("QBANK_RERANKER", None)
+            else:
+                os.environ["QBANK_RERANKER"] = previous
         return Ranked(tuple(h.entry.id for h in result.hits), found=result.found)
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from answer.support import SupportChecker, content_words, decide, split_sentences
-from eval.dataset import load_dev_set
+from eval.dataset import TUNE, load_queries
 from ingest.entry import Entry
 
 MAX_SENTENCES = 4  # per source entry, so long answers do not dominate
@@ -58,7 +58,7 @@ def collect(seed: int = 13) -> list[Sample]:
             if overlap is not None and cosine is not None:
                 samples.append(Sample(kind, overlap, cosine))
 
-    for query in load_dev_set():
+    for query in load_queries(split=TUNE):
         if not query.in_scope:
             continue
         relevant = [searcher.entry(i) for i in sorted(query.relevant) if i in searcher.index.by_id]

@@ -17,17 +17,20 @@ from pathlib import Path
 
 import faiss
 
-from index.embedder import Embedder, configured_embedder_name, load_embedder
+from index.calibration import CALIBRATION_FILE, Calibration, calibration_for
+from index.embedder import Embedder, configured_embedder_name, load_embedder, load_multilingual
 from index.embedding_cache import EmbeddingCache
 from index.errors import IndexBuildError
 from index.manifest import FORMAT_VERSION, MANIFEST_FILE, Manifest, corpus_fingerprint, library_versions
+from index.models import model_set, multilingual_enabled
 from index.paths import cache_path, default_index_dir, previous_dir
 from index.store import STORE_FILE, write_store
-from index.units import UnitKind, build_units
+from index.units import UnitKind, build_units, multilingual_text
 from index.variants import find_variants
 from ingest.corpus import IngestResult, default_bank_dir, expand_paths, ingest_paths
 
 VECTORS_FILE = "vectors.faiss"
+MULTILINGUAL_FILE = "multilingual.faiss"  # one e5 vector per entry, rows in entry order
 
 Progress = Callable[[str, float], None]
 
@@ -38,8 +41,8 @@ class BuildReport:
     ingest: IngestResult
     entries: int
     units: int
-    embedded: int  # units whose vectors were computed now
-    reused: int  # units whose vectors came from the cache
+    embedded: int  # texts whose vectors were computed now
+    reused: int  # texts whose vectors came from the cache
     seconds: float
 
 
@@ -53,7 +56,12 @@ def build_index(
     paths: Sequence[Path] | None = None,
     embedder: Embedder | None = None,
     progress: Progress | None = None,
+    multilingual: Embedder | bool = True,
+    calibration: Calibration | None = None,
 ) -> BuildReport:
+    """Build the index. `multilingual`: True loads e5 (unless QBANK_MULTILINGUAL=off), False leaves the
+    e5 first stage out, or an embedder to use. `calibration=None` takes the shipped one when it was
+    fitted for the model set, else untuned defaults."""
     started = time.perf_counter()
     index_dir = Path(index_dir or default_index_dir())
     notify = progress or (lambda _message, _fraction: None)
@@ -67,10 +75,23 @@ def build_index(
     entries = result.entries
     units = build_units(entries)
     embedder = embedder or load_embedder()
+    second: Embedder | None
+    if isinstance(multilingual, bool):
+        second = load_multilingual() if multilingual and multilingual_enabled() else None
+    else:
+        second = multilingual
+    models = model_set(embedder.name, second.name if second is not None else None)
+    calibration = calibration or calibration_for(models)
+    calibration.check_models(models, str(index_dir))
     notify(f"Embedding {len(units)} passages of {len(entries)} entries", 0.1)
     cache = EmbeddingCache(cache_path(index_dir))
     try:
         vectors, computed = cache.embed(embedder, [u.text for u in units])
+        multilingual_vectors = None
+        if second is not None:
+            notify(f"Embedding {len(entries)} entries for multilingual search", 0.5)
+            multilingual_vectors, more = cache.embed(second, [multilingual_text(e, second) for e in entries])
+            computed += more
     finally:
         cache.close()
     notify("Linking variants of the same question", 0.8)
@@ -85,6 +106,11 @@ def build_index(
         vector_index = faiss.IndexFlatIP(embedder.dimension)
         vector_index.add(vectors)
         faiss.write_index(vector_index, str(staging / VECTORS_FILE))
+        if multilingual_vectors is not None:
+            entry_index = faiss.IndexFlatIP(multilingual_vectors.shape[1])
+            entry_index.add(multilingual_vectors)
+            faiss.write_index(entry_index, str(staging / MULTILINGUAL_FILE))
+        calibration.write(staging / CALIBRATION_FILE)
         write_store(staging / STORE_FILE, entries, units, variants)
         manifest = Manifest(
             format_version=FORMAT_VERSION,
@@ -101,6 +127,8 @@ def build_index(
                 **{f"kind:{k}": v for k, v in Counter(e.kind.value for e in entries).items()},
             },
             libraries=library_versions(),
+            models=models,
+            calibration={"sha256": calibration.sha256},
         )
         # The manifest goes last: a directory without one was never finished.
         (staging / MANIFEST_FILE).write_text(manifest.to_json(), encoding="utf-8")
@@ -115,7 +143,7 @@ def build_index(
         entries=len(entries),
         units=len(units),
         embedded=computed,
-        reused=len(units) - computed,
+        reused=len(units) + (len(entries) if second is not None else 0) - computed,
         seconds=time.perf_counter() - started,
     )
 
@@ -134,15 +162,26 @@ def _swap_into_place(staging: Path, index_dir: Path) -> None:
 
 
 def entries_fingerprint_matches(
-    index_dir: Path, paths: Sequence[Path] | None = None, embedder_name: str | None = None
+    index_dir: Path,
+    paths: Sequence[Path] | None = None,
+    embedder_name: str | None = None,
+    multilingual: bool | None = None,
 ) -> bool:
     """True when the index exists and was built from exactly the current bank files, by the
-    configured embedder (an index of another embedder cannot be loaded, so it is stale too)."""
+    configured embedder (an index of another embedder cannot be loaded, so it is stale too), with
+    the e5 first stage when `multilingual` (default: QBANK_MULTILINGUAL) asks for it, and with the
+    calibration this qbank ships for its model set."""
     try:
         manifest = Manifest.read(index_dir)
     except Exception:
         return False
     if manifest.format_version != FORMAT_VERSION or manifest.embedder != (embedder_name or configured_embedder_name()):
+        return False
+    wanted = multilingual_enabled() if multilingual is None else multilingual
+    if ("multilingual" in manifest.models) != wanted:
+        return False
+    # A refitted calibration (a new shipped file) makes the index stale: rebuilding reuses every vector.
+    if manifest.calibration.get("sha256") != calibration_for(manifest.models).sha256:
         return False
     files = [f for f in bank_files(paths) if f.is_file()]
     try:

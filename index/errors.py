@@ -15,8 +15,8 @@ class IndexMissingError(IndexError_):
 
 
 class IndexMismatchError(IndexError_):
-    def __init__(self, path: str, detail: str) -> None:
-        super().__init__(f"the index at {path} does not match this qbank: {detail}; {REBUILD_HINT}")
+    def __init__(self, path: str, detail: str, hint: str = REBUILD_HINT) -> None:
+        super().__init__(f"the index at {path} does not match this qbank: {detail}; {hint}")
 
 
 class IndexCorruptError(IndexError_):

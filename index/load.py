@@ -10,10 +10,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from index.build import VECTORS_FILE
+from index.build import MULTILINGUAL_FILE, VECTORS_FILE
+from index.calibration import CALIBRATION_FILE, Calibration, CalibrationError
 from index.embedder import Embedder
 from index.errors import IndexCorruptError, IndexMissingError
 from index.manifest import Manifest
+from index.models import MULTILINGUAL
 from index.paths import default_index_dir, previous_dir
 from index.store import STORE_FILE, Store
 from index.units import UnitKind
@@ -33,6 +35,8 @@ class LoadedIndex:
     store: Store
     variants: dict[int, list[tuple[int, float]]]
     vocabulary: dict[str, int]
+    calibration: Calibration
+    multilingual_vectors: faiss.Index | None = None  # e5, one row per entry ordinal
 
     def close(self) -> None:
         self.store.close()
@@ -44,7 +48,11 @@ def _recover_interrupted_swap(index_dir: Path) -> None:
         os.replace(previous, index_dir)
 
 
-def load_index(embedder: Embedder, index_dir: Path | None = None) -> LoadedIndex:
+def load_index(
+    embedder: Embedder, index_dir: Path | None = None, calibration: Calibration | None = None
+) -> LoadedIndex:
+    """Open an index. `calibration` replaces the index's own (only `qbank calibrate` does that, to
+    fit a new one when the code's features changed)."""
     index_dir = Path(index_dir or default_index_dir())
     _recover_interrupted_swap(index_dir)
     if not index_dir.exists():
@@ -55,10 +63,9 @@ def load_index(embedder: Embedder, index_dir: Path | None = None) -> LoadedIndex
     for required in (vectors_path, store_path):
         if not required.exists():
             raise IndexCorruptError(str(index_dir), f"{required.name} is missing")
-    try:
-        vectors = faiss.read_index(str(vectors_path))
-    except RuntimeError as exc:
-        raise IndexCorruptError(str(index_dir), f"{VECTORS_FILE} cannot be read: {str(exc).splitlines()[0]}") from None
+    calibration = calibration or _read_calibration(index_dir, manifest)
+    vectors = _read_vectors(index_dir, VECTORS_FILE)
+    multilingual_vectors = _read_vectors(index_dir, MULTILINGUAL_FILE) if MULTILINGUAL in manifest.models else None
     store = Store(store_path)
     try:
         entries = tuple(store.entries())
@@ -74,6 +81,7 @@ def load_index(embedder: Embedder, index_dir: Path | None = None) -> LoadedIndex
         or vectors.ntotal != len(units)
         or len(units) != counts.get("units")
         or len(entries) != counts.get("entries")
+        or (multilingual_vectors is not None and multilingual_vectors.ntotal != len(entries))
     ):
         store.close()
         raise IndexCorruptError(
@@ -103,4 +111,31 @@ def load_index(embedder: Embedder, index_dir: Path | None = None) -> LoadedIndex
         store=store,
         variants=variants,
         vocabulary=vocabulary,
+        calibration=calibration,
+        multilingual_vectors=multilingual_vectors,
     )
+
+
+def _read_vectors(index_dir: Path, name: str) -> faiss.Index:
+    path = index_dir / name
+    if not path.exists():
+        raise IndexCorruptError(str(index_dir), f"{name} is missing")
+    try:
+        return faiss.read_index(str(path))
+    except RuntimeError as exc:
+        raise IndexCorruptError(str(index_dir), f"{name} cannot be read: {str(exc).splitlines()[0]}") from None
+
+
+def _read_calibration(index_dir: Path, manifest: Manifest) -> Calibration:
+    path = index_dir / CALIBRATION_FILE
+    if not path.exists():
+        raise IndexCorruptError(str(index_dir), f"{CALIBRATION_FILE} is missing")
+    try:
+        calibration = Calibration.read(path)
+    except CalibrationError as exc:
+        raise IndexCorruptError(str(index_dir), str(exc)) from None
+    if calibration.sha256 != manifest.calibration.get("sha256"):
+        raise IndexCorruptError(str(index_dir), f"{CALIBRATION_FILE} is not the one the manifest records")
+    calibration.check_models(manifest.models, str(index_dir))
+    calibration.check_features(str(index_dir))
+    return calibration

@@ -13,9 +13,10 @@ from pathlib import Path
 from index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 
 MANIFEST_FILE = "manifest.json"
-FORMAT_VERSION = 1
+# 2: a model set (embedder, multilingual e5, reranker), e5 entry vectors and a calibration file.
+FORMAT_VERSION = 2
 # Bumped when parsing or unit-making changes what an index holds, so old indexes read as stale.
-CONTENT_VERSION = 1
+CONTENT_VERSION = 2
 
 
 def corpus_fingerprint(files: list[Path]) -> str:
@@ -46,6 +47,8 @@ _FIELD_TYPES = {
     "files": list,
     "counts": dict,
     "libraries": dict,
+    "models": dict,
+    "calibration": dict,
 }
 
 
@@ -60,6 +63,8 @@ class Manifest:
     files: list[dict]
     counts: dict[str, int]
     libraries: dict[str, str]
+    models: dict[str, str]  # role → model name (index/models.py)
+    calibration: dict[str, str]  # sha256 of the calibration file in the index directory
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2, ensure_ascii=False)
@@ -91,3 +96,5 @@ class Manifest:
             raise IndexMismatchError(str(index_dir), f"built with embedder {self.embedder!r}, configured {embedder!r}")
         if self.dimension != dimension:
             raise IndexMismatchError(str(index_dir), f"vectors have dimension {self.dimension}, embedder {dimension}")
+        if self.models.get("embedder") != embedder:
+            raise IndexMismatchError(str(index_dir), f"its model set {self.models} does not name embedder {embedder!r}")

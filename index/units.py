@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from ingest.entry import Entry
 from ingest.tokens import count_tokens
@@ -72,6 +73,34 @@ def entry_units(index: int, entry: Entry) -> list[Unit]:
         units.extend(Unit(index, UnitKind.PASSAGE, f"{question}\n{chunk}") for chunk in split_passages(answer))
     units.extend(Unit(index, UnitKind.FOLLOW_UP, f"{f} ({question})") for f in entry.follow_ups)
     return units
+
+
+MULTILINGUAL_TOKENS = 48  # e5 reads ~1 ms per token here: the question and the opening of the answer
+
+
+class TokenCounter(Protocol):
+    def token_count(self, text: str) -> int: ...
+
+
+def multilingual_text(entry: Entry, model: TokenCounter, budget: int = MULTILINGUAL_TOKENS) -> str:
+    """What e5 embeds for an entry: its question, then as much of the answer as fits the budget.
+
+    The question names the topic and the answer's first words say what it is; the rest of a long
+    answer would cost build time (e5 is slow here) for little ranking gain (measured on `tune`).
+    """
+    body = plain_text(entry.answer) or " ".join(entry.follow_ups)
+    text = f"{entry.question}\n{body}" if body else entry.question
+    if model.token_count(text) <= budget:
+        return text
+    words = text.split(" ")
+    low, high = 1, len(words)  # the longest word prefix within the budget, by bisection
+    while low < high:
+        middle = (low + high + 1) // 2
+        if model.token_count(" ".join(words[:middle])) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return " ".join(words[:low])
 
 
 def build_units(entries: tuple[Entry, ...] | list[Entry]) -> list[Unit]:

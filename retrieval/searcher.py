@@ -1,76 +1,92 @@
-"""Hybrid search over the index: dense unit rankings + BM25, fused, one hit per entry."""
+"""Search: resolve the query, rank candidates in two stages, and decide whether the banks cover it.
+
+1. The query is normalized, resolved against the conversation (retrieval/followup.py) and
+   spell-checked against the banks' vocabulary.
+2. The first stage (retrieval/first_stage.py) fuses MiniLM, BM25 and multilingual-e5 rankings.
+3. The cross-encoder reads the top candidates (English queries; it was trained on English), and a
+   calibrated linear model combines its logits with the first-stage scores into the final order.
+4. A calibrated coverage model, given the top entry — the one an answer is built from — says
+   whether the banks cover the query at all.
+
+Every weight and threshold comes from the index's calibration (index/calibration.py).
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from index.embedder import Embedder, load_embedder
+from index.calibration import FIRST_STAGE, RERANKED, Calibration
+from index.embedder import Embedder, load_embedder, load_multilingual
 from index.load import LoadedIndex, load_index
-from index.store import words
-from index.units import UnitKind
+from index.units import plain_text
 from ingest.entry import Entry
-from retrieval.errors import QueryError
-from retrieval.followup import resolve_followup
-from retrieval.fusion import best_per_entry, max_fused_score, ranking, reciprocal_rank_fusion
+from retrieval.errors import QueryError, RerankerError
+from retrieval.first_stage import Candidates, FirstStage
+from retrieval.followup import Resolution, resolve_followup
+from retrieval.fusion import best_per_entry, ranking
+from retrieval.language import reads_as_english
 from retrieval.normalize import normalize_query
+from retrieval.ranking_features import coverage_row, ranking_rows
+from retrieval.reranker import CrossEncoder, load_reranker, reranker_enabled
 from retrieval.spelling import SpellingCorrector
 from retrieval.types import Hit, SearchFilters, SearchResult
 from retrieval.vocabulary import KnownWords
+from textkit.words import STOPWORDS, content_words, stem, stems, words
 
-# Weights of the four rankings in the fusion. Measured alone on the dev set, BM25 over whole
-# entries is the strongest single ranking on these banks (bank wording is terse and technical,
-# and queries keep its key terms), so it counts double; follow-up questions are a weak signal.
-WEIGHTS = {"question": 1.0, "content": 1.0, "follow_up": 0.5, "keyword": 2.0}
-DENSE_CANDIDATES = 400
-KEYWORD_CANDIDATES = 100
-
-# "found" — does anything in the banks answer this? A query is covered when its best unit is
-# this close in embedding space; or reasonably close while every word of it is known to the
-# banks or to general English — a query about something the banks never name ("ARIMA",
-# "kubernetes") can still sit near ML entries by its other words. Measured on the dev set:
-# abstention 0.96 on out-of-scope queries with 0.02 false abstention.
-FOUND_SIMILARITY = 0.5
-FOUND_SIMILARITY_ALL_WORDS_KNOWN = 0.35
-
-_STOPWORDS = frozenset(
-    """a an the and or but if then else of to in on at by for with from into onto about as is are was were be been
-    being do does did done have has had having i me my we our you your he she it its they them their this that
-    these those what which who whom whose when where why how can could would should will shall may might must
-    not no yes so too very just also than there here please tell explain describe define give show between vs
-    versus difference differences mean means meaning some any all each more most less least""".split()
-)
+log = logging.getLogger(__name__)
 
 
 def _question_key(text: str) -> str:
     return " ".join(words(text))
 
 
+@dataclass
+class SearchTrace:
+    """Everything one search computed, for calibration and diagnosis."""
+
+    normalized: str  # the query as typed, normalized
+    resolution: Resolution
+    searched: str  # the resolved, spell-fixed text the rankings read
+    corrections: dict[str, str]
+    candidates: Candidates
+    pool: list[int]  # the fused candidates the ranking model orders
+    rerank: np.ndarray | None  # cross-encoder logits of the pool (None: first-stage path)
+    path: str  # RERANKED or FIRST_STAGE
+    terms: list[str]  # the query's content words
+    notices: tuple[str, ...]
+
+
 class Searcher:
-    def __init__(self, index: LoadedIndex, embedder: Embedder) -> None:
+    def __init__(self, index: LoadedIndex, embedder: Embedder, multilingual: Embedder | None = None) -> None:
         self.index = index
         self.embedder = embedder
+        self.calibration: Calibration = index.calibration
+        self._multilingual = multilingual
+        self._first_stage = FirstStage(index)
         self._speller = SpellingCorrector(index.vocabulary)
         self._known = KnownWords(index.vocabulary)
-        kinds = index.unit_kind
-        self._kind_mask = {
-            "question": kinds == UnitKind.QUESTION.value,
-            "content": (kinds == UnitKind.QA.value) | (kinds == UnitKind.PASSAGE.value),
-            "follow_up": kinds == UnitKind.FOLLOW_UP.value,
-        }
+        self._reranker: CrossEncoder | None = None
+        self._reranker_problem: str | None = None
+        self._entry_stems: dict[int, set[str]] = {}
         # A query that is literally one of the banks' questions must find that entry first.
         self._exact_question: dict[str, list[int]] = {}
         for ordinal, entry in enumerate(index.entries):
             self._exact_question.setdefault(_question_key(entry.question), []).append(ordinal)
-        self._question_row = {int(index.unit_entry[row]): row for row in np.flatnonzero(self._kind_mask["question"])}
+        question_rows = np.flatnonzero(self._first_stage.masks["question"])
+        self._question_row = {int(index.unit_entry[row]): int(row) for row in question_rows}
 
     @classmethod
-    def open(cls, index_dir: Path | None = None, embedder_name: str | None = None) -> Searcher:
+    def open(
+        cls, index_dir: Path | None = None, embedder_name: str | None = None, calibration: Calibration | None = None
+    ) -> Searcher:
         embedder = load_embedder(embedder_name)
-        return cls(load_index(embedder, index_dir), embedder)
+        return cls(load_index(embedder, index_dir, calibration), embedder)
 
     # -- lookups -----------------------------------------------------------------------------
 
@@ -94,11 +110,10 @@ class Searcher:
     def similar(self, entry_id: str, k: int = 5, filters: SearchFilters | None = None) -> tuple[Entry, ...]:
         """Nearest other entries by question meaning (variants included)."""
         ordinal = self.index.by_id[entry_id]
-        vector = self.index.vectors.reconstruct(int(self._question_row[ordinal])).reshape(1, -1)
-        scores = self._dense_scores(vector)
-        per_entry = best_per_entry(
-            ((row, s) for row, s in scores.items() if self._kind_mask["question"][row]), self.index.unit_entry
-        )
+        vector = self.index.vectors.reconstruct(self._question_row[ordinal]).reshape(1, -1)
+        scores = self._first_stage.dense_scores(vector)
+        mask = self._first_stage.masks["question"]
+        per_entry = best_per_entry(((row, s) for row, s in scores.items() if mask[row]), self.index.unit_entry)
         admitted = filters or SearchFilters()
         ordered = [
             e
@@ -121,58 +136,159 @@ class Searcher:
     ) -> SearchResult:
         if k < 1:
             raise QueryError(f"k must be at least 1, not {k}")
-        normalized = normalize_query(query)
-        standalone = resolve_followup(normalized.text, history)
-        corrected, corrections = self._correct(standalone)
-        texts = [standalone] if corrected == standalone else [standalone, corrected]
-        vectors = self.embedder.embed(texts)
-        dense = self._dense_scores(vectors)
-        filters = filters or SearchFilters()
-        admitted = (lambda e: filters.admits(self.index.entries[e])) if filters.active else (lambda e: True)
-
-        rankings: list[tuple[list[int], float]] = []
-        best_unit: dict[int, tuple[float, int]] = {}
-        for name in ("question", "content", "follow_up"):
-            mask = self._kind_mask[name]
-            per_entry = best_per_entry(((r, s) for r, s in dense.items() if mask[r]), self.index.unit_entry)
-            per_entry = {e: v for e, v in per_entry.items() if admitted(e)}
-            rankings.append((ranking({e: s for e, (s, _) in per_entry.items()}), WEIGHTS[name]))
-            for entry, value in per_entry.items():
-                if entry not in best_unit or value[0] > best_unit[entry][0]:
-                    best_unit[entry] = value
-        terms = self._keyword_terms(standalone, corrections)
-        keyword = {e: s for e, s in self.index.store.keyword_search(terms, KEYWORD_CANDIDATES) if admitted(e)}
-        rankings.append((ranking(keyword), WEIGHTS["keyword"]))
-
-        fused = reciprocal_rank_fusion(rankings)
-        scale = max_fused_score(WEIGHTS.values())
-        for ordinal in self._exact_question.get(_question_key(standalone), []):
-            if admitted(ordinal):
-                fused[ordinal] = scale  # the top score: nothing can match better than the question itself
-        ordered = ranking(fused)[:k]
-        hits = tuple(self._hit(e, fused[e] / scale, best_unit, keyword) for e in ordered)
-        notices = normalized.notices
-        if corrections:
-            fixes = ", ".join(f"{wrong} → {right}" for wrong, right in corrections.items())
-            notices = (*notices, f"also searched with spelling fixes: {fixes}")
+        trace = self.trace(query, history, filters)
+        model = self.calibration.retrieval.ranking[trace.path]
+        scores = model.decision(ranking_rows(trace.candidates, trace.pool, trace.rerank))
+        ordered, final = self._order(trace, scores)
+        coverage = self._coverage(trace, ordered, final) if ordered else 0.0
+        threshold = self.calibration.retrieval.coverage[trace.path].threshold
+        rerank = dict(zip(trace.pool, trace.rerank)) if trace.rerank is not None else {}
+        hits = tuple(self._hit(e, s, trace.candidates, rerank.get(e)) for e, s in zip(ordered[:k], final[:k]))
         return SearchResult(
-            query=normalized.text,
-            standalone_query=standalone,
+            query=trace.normalized,
+            standalone_query=trace.resolution.text,
             hits=hits,
-            found=self._found(hits, terms),
-            notices=notices,
+            found=bool(hits) and coverage >= threshold,
+            notices=trace.notices,
+            coverage=round(float(coverage), 4),
+            reranked=trace.rerank is not None,
         )
 
-    def _dense_scores(self, vectors: np.ndarray) -> dict[int, float]:
-        """Unit row → best cosine over the query vectors (the typed and the spell-fixed query)."""
-        count = min(DENSE_CANDIDATES, self.index.vectors.ntotal)
-        similarities, rows = self.index.vectors.search(np.ascontiguousarray(vectors, dtype=np.float32), count)
-        scores: dict[int, float] = {}
-        for sims, ids in zip(similarities, rows):
-            for sim, row in zip(sims, ids):
-                if row >= 0 and sim > scores.get(int(row), -2.0):
-                    scores[int(row)] = float(sim)
-        return scores
+    def trace(
+        self,
+        query: str,
+        history: Sequence[Mapping[str, str]] | None = None,
+        filters: SearchFilters | None = None,
+        rerank: bool = True,
+    ) -> SearchTrace:
+        """The stages up to the ranking model's input (used by search and by `qbank calibrate`)."""
+        normalized = normalize_query(query)
+        resolution = resolve_followup(normalized.text, history)
+        searched, corrections = self._correct(resolution.text)
+        texts = [resolution.text] if searched == resolution.text else [resolution.text, searched]
+        calibration = self.calibration.retrieval
+        filters = filters or SearchFilters()
+        entries = self.index.entries
+        admitted = (lambda e: filters.admits(entries[e])) if filters.active else (lambda e: True)
+        terms = [corrections.get(w, w) for w in content_words(resolution.text)]
+        candidates = self._first_stage.candidates(
+            self.embedder.embed(texts),
+            terms,
+            self._multilingual_vectors(texts),
+            calibration.weights,
+            calibration.rrf_k,
+            admitted,
+        )
+        notices = list(normalized.notices)
+        if corrections:
+            fixes = ", ".join(f"{wrong} → {right}" for wrong, right in corrections.items())
+            notices.append(f"also searched with spelling fixes: {fixes}")
+        # The ranking model orders the top of the fused list (what the cross-encoder reads); the
+        # rest follows in fused order.
+        pool = candidates.fused[: calibration.rerank_depth]
+        reranker = self._usable_reranker(searched, notices) if rerank else None
+        scores = reranker.score(searched, [self._rerank_text(e) for e in pool]) if reranker and pool else None
+        return SearchTrace(
+            normalized=normalized.text,
+            resolution=resolution,
+            searched=searched,
+            corrections=corrections,
+            candidates=candidates,
+            pool=pool,
+            rerank=scores,
+            path=RERANKED if scores is not None else FIRST_STAGE,
+            terms=terms,
+            notices=tuple(notices),
+        )
+
+    def coverage_features(self, trace: SearchTrace, ordered: Sequence[int], scores: Sequence[float]) -> np.ndarray:
+        rerank_top = None
+        if trace.rerank is not None:
+            rerank_top = float(trace.rerank[trace.pool.index(ordered[0])]) if ordered[0] in trace.pool else None
+            rerank_top = rerank_top if rerank_top is not None else float(trace.rerank.min())
+        return coverage_row(trace.candidates, ordered, scores, rerank_top, self._term_features(trace, ordered[0]))
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _order(self, trace: SearchTrace, scores: np.ndarray) -> tuple[list[int], list[float]]:
+        """Pool entries by model score, then the rest of the fused list below them."""
+        by_score = sorted(range(len(trace.pool)), key=lambda i: (-scores[i], i))
+        ordered = [trace.pool[i] for i in by_score]
+        final = [float(scores[i]) for i in by_score]
+        exact = [e for e in self._exact_question.get(_question_key(trace.searched), []) if e in set(ordered)]
+        if exact:
+            # Nothing can match better than the question itself.
+            top = (max(final) if final else 0.0) + 1.0
+            rest = [(e, s) for e, s in zip(ordered, final) if e not in exact]
+            ordered = exact + [e for e, _ in rest]
+            final = [top] * len(exact) + [s for _, s in rest]
+        seen = set(ordered)
+        floor = (min(final) if final else 0.0) - 1.0
+        for entry in trace.candidates.fused:
+            if entry not in seen:
+                ordered.append(entry)
+                final.append(floor)
+        return ordered, final
+
+    def _coverage(self, trace: SearchTrace, ordered: list[int], final: list[float]) -> float:
+        model = self.calibration.retrieval.coverage[trace.path].model
+        return float(model.probability(self.coverage_features(trace, ordered, final))[0])
+
+    def _multilingual_vectors(self, texts: list[str]) -> np.ndarray | None:
+        if self.index.multilingual_vectors is None:
+            return None
+        if self._multilingual is None:
+            self._multilingual = load_multilingual()
+        return self._multilingual.embed_queries(texts)  # type: ignore[attr-defined]
+
+    def _usable_reranker(self, text: str, notices: list[str]) -> CrossEncoder | None:
+        if not reranker_enabled() or not reads_as_english(text, self._known):
+            return None
+        if self._reranker is None and self._reranker_problem is None:
+            try:
+                self._reranker = load_reranker(self.calibration.retrieval.rerank_tokens)
+            except RerankerError as exc:
+                self._reranker_problem = str(exc)
+                log.warning("reranker unavailable: %s", exc)
+        if self._reranker_problem is not None:
+            notices.append(f"ranked without the reranker: {self._reranker_problem}")
+        return self._reranker
+
+    def _rerank_text(self, ordinal: int) -> str:
+        entry = self.index.entries[ordinal]
+        body = plain_text(entry.answer) or " ".join(entry.follow_ups)
+        return f"{entry.question}\n{body}" if body else entry.question
+
+    def _stems_of(self, ordinal: int) -> set[str]:
+        found = self._entry_stems.get(ordinal)
+        if found is None:
+            entry = self.index.entries[ordinal]
+            found = stems(f"{entry.question} {entry.answer} {' '.join(entry.follow_ups)} {entry.section}")
+            self._entry_stems[ordinal] = found
+        return found
+
+    def _term_features(self, trace: SearchTrace, top: int) -> dict[str, float]:
+        """How the query's own words relate to the top entry and to the banks' vocabulary."""
+        terms = trace.terms
+        tokens = words(trace.resolution.text)
+        function_share = sum(w in STOPWORDS for w in tokens) / len(tokens) if tokens else 0.0
+        if not terms:
+            return {
+                "term_coverage": 0.0,
+                "unknown_terms": 0.0,
+                "absent_english_terms": 0.0,
+                "english_function_share": function_share,
+            }
+        entry_stems = self._stems_of(top)
+        in_corpus = [self._known.in_corpus(t) for t in terms]
+        english = [self._known.is_english(t) for t in terms]
+        n = len(terms)
+        return {
+            "term_coverage": sum(stem(t) in entry_stems for t in terms) / n,
+            "unknown_terms": sum(not c and not e for c, e in zip(in_corpus, english)) / n,
+            "absent_english_terms": sum(e and not c for c, e in zip(in_corpus, english)) / n,
+            "english_function_share": function_share,
+        }
 
     def _correct(self, text: str) -> tuple[str, dict[str, str]]:
         corrections: dict[str, str] = {}
@@ -187,35 +303,14 @@ class Searcher:
         pattern = re.compile(r"\b(" + "|".join(map(re.escape, corrections)) + r")\b", re.IGNORECASE)
         return pattern.sub(lambda m: corrections[m.group(0).lower()], text), corrections
 
-    def _keyword_terms(self, text: str, corrections: Mapping[str, str]) -> list[str]:
-        terms = []
-        for word in words(text):
-            word = corrections.get(word, word)
-            if word not in _STOPWORDS and len(word) > 1 and word not in terms:
-                terms.append(word)
-        return terms
-
-    def _hit(
-        self,
-        ordinal: int,
-        score: float,
-        best_unit: Mapping[int, tuple[float, int]],
-        keyword: Mapping[int, float],
-    ) -> Hit:
-        dense_score, row = best_unit.get(ordinal, (0.0, -1))
+    def _hit(self, ordinal: int, score: float, candidates: Candidates, rerank: float | None) -> Hit:
+        dense_score, row = candidates.best_unit.get(ordinal, (0.0, -1))
         return Hit(
             entry=self.index.entries[ordinal],
-            score=round(score, 4),
+            score=round(float(1.0 / (1.0 + np.exp(-score))), 4),
             dense_score=round(dense_score, 4),
-            keyword_score=round(keyword.get(ordinal, 0.0), 4),
+            keyword_score=round(candidates.scores.get("keyword", {}).get(ordinal, 0.0), 4),
             matched_unit=str(self.index.unit_kind[row]) if row >= 0 else "keyword",
             matched_text=self.index.unit_text[row] if row >= 0 else "",
+            rerank_score=round(rerank, 4) if rerank is not None else None,
         )
-
-    def _found(self, hits: Sequence[Hit], terms: Sequence[str]) -> bool:
-        if not hits:
-            return False
-        best = max(h.dense_score for h in hits[:3])
-        if best >= FOUND_SIMILARITY:
-            return True
-        return best >= FOUND_SIMILARITY_ALL_WORDS_KNOWN and all(self._known.is_known(t) for t in terms)

@@ -30,11 +30,12 @@ class SearchFilters:
 @dataclass(frozen=True, slots=True)
 class Hit:
     entry: Entry
-    score: float  # fused relevance, higher is better (reciprocal-rank-fusion units)
+    score: float  # relevance in [0, 1] from the calibrated ranking model, higher is better
     dense_score: float  # best cosine similarity between the query and any of the entry's units
     keyword_score: float  # best BM25 score of any of the entry's units (0 when no keyword matched)
     matched_unit: str  # which unit matched best: "question", "qa", "passage" or "follow_up"
     matched_text: str  # that unit's text, for showing why the entry was found
+    rerank_score: float | None = None  # the cross-encoder's logit (None when it did not read this entry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,8 @@ class SearchResult:
     hits: tuple[Hit, ...]
     found: bool  # False when nothing in the banks answers the query
     notices: tuple[str, ...] = field(default=())  # e.g. "query truncated to 256 tokens"
+    coverage: float = 0.0  # calibrated probability that the banks cover the query (found: above the threshold)
+    reranked: bool = False  # whether the cross-encoder ordered the top hits
 
     @property
     def best(self) -> Hit | None:

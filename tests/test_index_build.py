@@ -19,10 +19,12 @@ import numpy as np
 import pytest
 
 from index.build import VECTORS_FILE, build_index, entries_fingerprint_matches
+from index.calibration import CALIBRATION_FILE, Calibration
 from index.embedder import HashingEmbedder, configured_embedder_name, load_embedder
 from index.errors import IndexBuildError
 from index.load import load_index
 from index.manifest import FORMAT_VERSION, MANIFEST_FILE, Manifest, corpus_fingerprint
+from index.models import RERANKER_NAME
 from index.paths import cache_path
 from index.store import STORE_FILE
 from index.units import UnitKind, build_units, entry_units
@@ -46,12 +48,13 @@ def bank_dir(tmp_path) -> Path:
 def hashing_env(monkeypatch):
     """Make the HashingEmbedder the configured one, as the staleness check compares against it."""
     monkeypatch.setenv("QBANK_EMBEDDER", HashingEmbedder.name)
+    monkeypatch.setenv("QBANK_MULTILINGUAL", "off")  # these indexes are built without e5
 
 
 def test_round_trip_gives_back_the_ingested_entries_units_and_vectors(tmp_path, bank_dir):
     embedder = HashingEmbedder()
     index_dir = tmp_path / "index"
-    report = build_index(index_dir, [bank_dir], embedder)
+    report = build_index(index_dir, [bank_dir], embedder, multilingual=False)
     expected = ingest_paths([bank_dir]).entries
     units = build_units(expected)
     assert any(len(e.locations) > 1 for e in expected), "the fixture banks have repeated entries"
@@ -82,7 +85,7 @@ def test_round_trip_gives_back_the_ingested_entries_units_and_vectors(tmp_path, 
 def test_manifest_records_what_the_index_was_built_from_and_with(tmp_path, bank_dir):
     embedder = HashingEmbedder()
     index_dir = tmp_path / "index"
-    build_index(index_dir, [bank_dir], embedder)
+    build_index(index_dir, [bank_dir], embedder, multilingual=False)
     raw = json.loads((index_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
     manifest = Manifest.read(index_dir)
     entries = ingest_paths([bank_dir]).entries
@@ -97,7 +100,13 @@ def test_manifest_records_what_the_index_was_built_from_and_with(tmp_path, bank_
         "files",
         "counts",
         "libraries",
+        "models",
+        "calibration",
     }
+    assert manifest.models == {"embedder": "hashing-test", "reranker": RERANKER_NAME}
+    calibration = Calibration.read(index_dir / CALIBRATION_FILE)
+    assert manifest.calibration == {"sha256": calibration.sha256}
+    assert calibration.models == manifest.models
     assert manifest.format_version == FORMAT_VERSION
     assert manifest.embedder == "hashing-test"
     assert manifest.dimension == 256
@@ -116,13 +125,15 @@ def test_manifest_records_what_the_index_was_built_from_and_with(tmp_path, bank_
     assert manifest.counts["variants"] >= 2  # the repeated questions of bank 000 and 004 at least
     for library in ("python", "sqlite", "faiss-cpu", "numpy"):
         assert manifest.libraries[library]
-    # Nothing but the three files; no pickles.
-    assert sorted(p.name for p in index_dir.iterdir()) == sorted([MANIFEST_FILE, STORE_FILE, VECTORS_FILE])
+    # Nothing but these files; no pickles.
+    assert sorted(p.name for p in index_dir.iterdir()) == sorted(
+        [MANIFEST_FILE, STORE_FILE, VECTORS_FILE, CALIBRATION_FILE]
+    )
 
 
 def test_question_only_bank_gets_one_question_unit_per_entry(tmp_path):
     embedder = HashingEmbedder()
-    build_index(tmp_path / "index", [BANK_003], embedder)
+    build_index(tmp_path / "index", [BANK_003], embedder, multilingual=False)
     index = load_index(embedder, tmp_path / "index")
     try:
         assert len(index.entries) > 100
@@ -135,8 +146,8 @@ def test_question_only_bank_gets_one_question_unit_per_entry(tmp_path):
 
 def test_rebuilding_the_same_banks_embeds_nothing(tmp_path, bank_dir):
     embedder = HashingEmbedder()
-    first = build_index(tmp_path / "index", [bank_dir], embedder)
-    again = build_index(tmp_path / "index", [bank_dir], embedder)
+    first = build_index(tmp_path / "index", [bank_dir], embedder, multilingual=False)
+    again = build_index(tmp_path / "index", [bank_dir], embedder, multilingual=False)
     assert first.embedded > 0
     assert again.embedded == 0
     assert again.reused == again.units == first.units
@@ -162,7 +173,7 @@ def _edit_lines(path: Path, entry, edit) -> None:
 def test_changing_one_answer_re_embeds_only_that_entrys_changed_units(tmp_path, bank_dir):
     embedder = HashingEmbedder()
     index_dir = tmp_path / "index"
-    build_index(index_dir, [bank_dir], embedder)
+    build_index(index_dir, [bank_dir], embedder, multilingual=False)
     before = ingest_paths([bank_dir]).entries
     target = _single_location_entry(e for e in before if e.bank_file == DEEP_DIVE)
 
@@ -177,7 +188,7 @@ def test_changing_one_answer_re_embeds_only_that_entrys_changed_units(tmp_path, 
     assert [e.id for e in changed] == [target.id]  # the id survives an answer edit
     assert "Zebras" in changed[0].answer
 
-    report = build_index(index_dir, [bank_dir], embedder)
+    report = build_index(index_dir, [bank_dir], embedder, multilingual=False)
     changed_units = entry_units(0, changed[0])
     # Every unit of the entry but its question carries the answer, so all but one are new.
     assert report.embedded == len(changed_units) - 1 == 1
@@ -192,7 +203,7 @@ def test_changing_one_answer_re_embeds_only_that_entrys_changed_units(tmp_path, 
 def test_changing_one_question_re_embeds_exactly_that_entrys_units(tmp_path, bank_dir):
     embedder = HashingEmbedder()
     index_dir = tmp_path / "index"
-    first = build_index(index_dir, [bank_dir], embedder)
+    first = build_index(index_dir, [bank_dir], embedder, multilingual=False)
     before = ingest_paths([bank_dir]).entries
     target = _single_location_entry(e for e in before if e.bank_file == DEEP_DIVE)
 
@@ -206,7 +217,7 @@ def test_changing_one_question_re_embeds_exactly_that_entrys_units(tmp_path, ban
     changed = [e for e in after if e.question not in {b.question for b in before}]
     assert len(changed) == 1 and changed[0].question.endswith(" in practice?")
 
-    report = build_index(index_dir, [bank_dir], embedder)
+    report = build_index(index_dir, [bank_dir], embedder, multilingual=False)
     assert report.embedded == len(entry_units(0, changed[0]))
     assert report.units == first.units
     assert report.reused == report.units - report.embedded
@@ -217,7 +228,7 @@ def test_fingerprint_matches_only_the_banks_and_embedder_the_index_was_built_fro
 ):
     index_dir = tmp_path / "index"
     assert not entries_fingerprint_matches(index_dir, [bank_dir])  # nothing built yet
-    build_index(index_dir, [bank_dir], HashingEmbedder())
+    build_index(index_dir, [bank_dir], HashingEmbedder(), multilingual=False)
     assert entries_fingerprint_matches(index_dir, [bank_dir])
     # The default bank folder is honoured through QBANK_BANK_DIR.
     monkeypatch.setenv("QBANK_BANK_DIR", str(bank_dir))
@@ -231,7 +242,7 @@ def test_fingerprint_matches_only_the_banks_and_embedder_the_index_was_built_fro
     bank = bank_dir / DEEP_DIVE
     bank.write_text(bank.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert not entries_fingerprint_matches(index_dir, [bank_dir])
-    build_index(index_dir, [bank_dir], HashingEmbedder())
+    build_index(index_dir, [bank_dir], HashingEmbedder(), multilingual=False)
     assert entries_fingerprint_matches(index_dir, [bank_dir])
     shutil.copy(BANK_003, bank_dir / BANK_003.name)
     assert not entries_fingerprint_matches(index_dir, [bank_dir])
@@ -243,7 +254,7 @@ def test_fingerprint_matches_only_the_banks_and_embedder_the_index_was_built_fro
 def test_build_uses_qbank_bank_dir_when_no_paths_are_given(tmp_path, bank_dir, monkeypatch):
     monkeypatch.setenv("QBANK_BANK_DIR", str(bank_dir))
     monkeypatch.setenv("QBANK_INDEX_DIR", str(tmp_path / "env-index"))
-    report = build_index(embedder=HashingEmbedder())
+    report = build_index(embedder=HashingEmbedder(), multilingual=False)
     assert report.index_dir == tmp_path / "env-index"
     assert [f["file"] for f in Manifest.read(tmp_path / "env-index").files] == sorted(
         p.name for p in FIXTURES.iterdir()
@@ -253,13 +264,13 @@ def test_build_uses_qbank_bank_dir_when_no_paths_are_given(tmp_path, bank_dir, m
 def test_a_build_with_nothing_to_index_leaves_the_previous_index(tmp_path, bank_dir):
     embedder = HashingEmbedder()
     index_dir = tmp_path / "index"
-    build_index(index_dir, [bank_dir], embedder)
+    build_index(index_dir, [bank_dir], embedder, multilingual=False)
     before = (index_dir / MANIFEST_FILE).read_text(encoding="utf-8")
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "notes.md").write_text("# Just a title\n\nNo questions in here.\n", encoding="utf-8")
     with pytest.raises(IndexBuildError, match="previous index is unchanged"):
-        build_index(index_dir, [empty], embedder)
+        build_index(index_dir, [empty], embedder, multilingual=False)
     assert (index_dir / MANIFEST_FILE).read_text(encoding="utf-8") == before
     index = load_index(embedder, index_dir)
     try:
@@ -272,11 +283,11 @@ def test_a_build_with_nothing_to_index_leaves_the_previous_index(tmp_path, bank_
 def test_a_damaged_embedding_cache_only_costs_a_re_embed(tmp_path, bank_dir):
     embedder = HashingEmbedder()
     index_dir = tmp_path / "index"
-    first = build_index(index_dir, [bank_dir], embedder)
+    first = build_index(index_dir, [bank_dir], embedder, multilingual=False)
     cache_path(index_dir).write_bytes(b"this is not an sqlite database" * 100)
-    again = build_index(index_dir, [bank_dir], embedder)
+    again = build_index(index_dir, [bank_dir], embedder, multilingual=False)
     assert again.embedded == first.embedded
-    assert build_index(index_dir, [bank_dir], embedder).embedded == 0
+    assert build_index(index_dir, [bank_dir], embedder, multilingual=False).embedded == 0
 
 
 @pytest.mark.slow
@@ -298,5 +309,6 @@ def test_real_index_of_the_five_banks(real_index_dir, tmp_path):
     cache_path(target).parent.mkdir(parents=True)
     shutil.copy(cache_path(real_index_dir), cache_path(target))
     report = build_index(target, [REPO / "data" / "banks"], embedder)
-    assert report.embedded == 0 and report.reused == report.units == manifest.counts["units"]
+    assert report.embedded == 0 and report.units == manifest.counts["units"]
+    assert report.reused == report.units + report.entries  # every unit vector and every e5 entry vector
     assert Manifest.read(target).corpus_fingerprint == manifest.corpus_fingerprint

@@ -24,7 +24,7 @@ REBUILD = "qbank index --rebuild"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     index_dir = tmp_path_factory.mktemp("errors") / "index"
-    build_index(index_dir, [FIXTURE], HashingEmbedder())
+    build_index(index_dir, [FIXTURE], HashingEmbedder(), multilingual=False)
     return index_dir
 
 
@@ -140,7 +140,10 @@ def test_corrupt_index_is_refused_with_the_rebuild_command(index_dir, name):
 def test_vectors_from_another_index_disagree_with_the_counts(index_dir, tmp_path):
     other = tmp_path / "other"
     build_index(
-        other, [Path(__file__).resolve().parent / "fixtures" / "retrieval" / "mini_deep_dive.txt"], HashingEmbedder()
+        other,
+        [Path(__file__).resolve().parent / "fixtures" / "retrieval" / "mini_deep_dive.txt"],
+        HashingEmbedder(),
+        multilingual=False,
     )
     shutil.copy(other / VECTORS_FILE, index_dir / VECTORS_FILE)
     assert "counts disagree" in refused(index_dir, IndexCorruptError)

@@ -69,7 +69,7 @@ elif stage == "swapping":
 
     build.os.replace = replace
 
-build.build_index(Path(index_dir), [Path(b) for b in banks], SlowEmbedder())
+build.build_index(Path(index_dir), [Path(b) for b in banks], SlowEmbedder(), multilingual=False)
 print("finished", flush=True)
 """
 
@@ -101,8 +101,9 @@ def kill_build_at(stage: str, index_dir: Path, tmp_path: Path) -> None:
 @pytest.fixture
 def index_a(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("QBANK_EMBEDDER", HashingEmbedder.name)
+    monkeypatch.setenv("QBANK_MULTILINGUAL", "off")  # built without e5
     index_dir = tmp_path / "work" / "index"
-    build_index(index_dir, CORPUS_A, HashingEmbedder())
+    build_index(index_dir, CORPUS_A, HashingEmbedder(), multilingual=False)
     return index_dir
 
 
@@ -128,7 +129,7 @@ def test_a_killed_build_leaves_the_previous_index_working(index_a, tmp_path, sta
     assert not previous_dir(index_a).exists()
 
     # Whatever the killed build left behind does not get in the way of the next build.
-    report = build_index(index_a, CORPUS_B, HashingEmbedder())
+    report = build_index(index_a, CORPUS_B, HashingEmbedder(), multilingual=False)
     index = load_index(HashingEmbedder(), index_a)
     try:
         assert index.entries == ingest_paths(CORPUS_B).entries
@@ -158,7 +159,7 @@ def test_an_unfinished_previous_directory_is_not_restored(tmp_path):
 
 def test_a_build_after_an_interrupted_swap_replaces_the_set_aside_index(index_a):
     os.replace(index_a, previous_dir(index_a))
-    build_index(index_a, CORPUS_B, HashingEmbedder())
+    build_index(index_a, CORPUS_B, HashingEmbedder(), multilingual=False)
     assert not previous_dir(index_a).exists()
     index = load_index(HashingEmbedder(), index_a)
     try:

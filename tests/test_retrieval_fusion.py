@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from retrieval.fusion import RRF_K, best_per_entry, max_fused_score, ranking, reciprocal_rank_fusion
+from retrieval.fusion import best_per_entry, ranking, reciprocal_rank_fusion
 
 
 def test_best_per_entry_keeps_the_best_unit_of_each_entry():
@@ -52,21 +52,18 @@ def test_reciprocal_rank_fusion_arithmetic():
     assert ranking(fused) == [20, 40, 10, 30]
 
 
-def test_reciprocal_rank_fusion_uses_the_module_constant_by_default():
-    assert reciprocal_rank_fusion([([3], 1.0)]) == {3: pytest.approx(1 / (RRF_K + 1))}
+def test_reciprocal_rank_fusion_takes_the_calibrated_constant():
     assert reciprocal_rank_fusion([([3, 4], 1.0)], k=60)[4] == pytest.approx(1 / 62)
 
 
 def test_reciprocal_rank_fusion_of_nothing_is_empty():
-    assert reciprocal_rank_fusion([]) == {}
-    assert reciprocal_rank_fusion([([], 1.0), ([], 2.0)]) == {}
+    assert reciprocal_rank_fusion([], k=5) == {}
+    assert reciprocal_rank_fusion([([], 1.0), ([], 2.0)], k=5) == {}
 
 
 def test_an_entry_first_everywhere_scores_the_maximum():
     weights = [1.0, 1.0, 0.5, 2.0]
     rankings = [([7, 1, 2], weights[0]), ([7, 2], weights[1]), ([7], weights[2]), ([7, 1], weights[3])]
-    fused = reciprocal_rank_fusion(rankings)
-    assert fused[7] == pytest.approx(max_fused_score(weights))
-    assert max_fused_score(weights) == pytest.approx(sum(weights) / (RRF_K + 1))
-    assert all(0 < score / max_fused_score(weights) <= 1 for score in fused.values())
-    assert max_fused_score([1.0], k=9) == pytest.approx(0.1)
+    fused = reciprocal_rank_fusion(rankings, k=5)
+    assert fused[7] == pytest.approx(sum(weights) / 6)
+    assert max(fused, key=fused.get) == 7

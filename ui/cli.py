@@ -124,8 +124,14 @@ def _cmd_ui(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from eval.run import run_eval
 
-    print(run_eval(Path(args.dev), Path(args.out), with_answers=not args.retrieval_only))
+    print(run_eval(Path(args.queries), Path(args.out), with_answers=not args.retrieval_only))
     return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from eval.calibrate import main as calibrate_main
+
+    return calibrate_main()
 
 
 def _llm_settings(args: argparse.Namespace):
@@ -219,13 +225,16 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="JSON output")
     ask.set_defaults(func=_cmd_ask)
 
-    from eval.dataset import DEV_SET
+    from eval.dataset import QUERIES
 
-    evaluate = sub.add_parser("eval", help="measure retrieval and answers on the dev set against baselines")
-    evaluate.add_argument("--dev", default=str(DEV_SET), help="dev set JSONL (default eval/dev.jsonl)")
-    evaluate.add_argument("--out", default=str(DEV_SET.parent), help="where report.md/.json/.png go")
+    evaluate = sub.add_parser("eval", help="measure retrieval and answers (heldout headline, tune beside it)")
+    evaluate.add_argument("--queries", default=str(QUERIES), help="evaluation set (default eval/queries.jsonl)")
+    evaluate.add_argument("--out", default=str(QUERIES.parent), help="where report.md/.json/.png go")
     evaluate.add_argument("--retrieval-only", action="store_true", help="skip the answer-quality figures")
     evaluate.set_defaults(func=_cmd_eval)
+
+    calibrate = sub.add_parser("calibrate", help="fit the ranking and coverage models on the tune split")
+    calibrate.set_defaults(func=_cmd_calibrate)
 
     app = sub.add_parser("ui", help="start the chat app (Streamlit, headless) and print its URL")
     app.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

@@ -15,11 +15,33 @@ from pathlib import Path
 
 EVAL = Path(__file__).resolve().parent.parent
 RAW = EVAL / "blind" / "raw"
-HELPER_FILES = ("A_bank000", "B_bank001", "C_bank002_004", "D_followups", "E_explain_compare", "F_out_of_scope", "G_multilingual")
+HELPER_FILES = (
+    "A_bank000",
+    "B_bank001",
+    "C_bank002_004",
+    "D_followups",
+    "E_explain_compare",
+    "F_out_of_scope",
+    "G_multilingual",
+)
 SEED = 20261202
 TUNE_SHARE = 0.27
-FIELDS = ("query", "style", "intent", "relevant", "key_terms", "history", "sides", "lang", "oos_kind", "checked",
-          "followup_kind", "author", "source", "split")
+FIELDS = (
+    "query",
+    "style",
+    "intent",
+    "relevant",
+    "key_terms",
+    "history",
+    "sides",
+    "lang",
+    "oos_kind",
+    "checked",
+    "followup_kind",
+    "author",
+    "source",
+    "split",
+)
 
 
 def main() -> None:

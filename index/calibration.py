@@ -1,0 +1,285 @@
+"""The calibration: every fitted constant of retrieval and answering, for one model set.
+
+Scores of different models live on different scales, so each threshold or weight is only valid for
+the models it was fitted with. They all live here, in one JSON file fitted by `qbank calibrate` on
+the `tune` split of eval/queries.jsonl (never on `heldout`). The shipped file is copied into every
+index it builds and recorded in the manifest (its sha256 and model set); loading refuses an index
+whose calibration was fitted for other models, with the command that fixes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import IndexMismatchError
+
+CALIBRATION_FILE = "calibration.json"
+SHIPPED_CALIBRATION = Path(__file__).resolve().parent / CALIBRATION_FILE
+CALIBRATION_FORMAT = 1
+REFIT_HINT = "run `qbank calibrate` to fit one for these models, then `qbank index --rebuild`"
+_REFIT_OR_REBUILD = "run `qbank index --rebuild` (the shipped calibration), or `qbank calibrate` and then rebuild"
+
+
+# The two retrieval paths: with the cross-encoder, and first stage only (QBANK_RERANKER=off, or a
+# query the English cross-encoder cannot read). Each has its own ranking and coverage model.
+RERANKED = "reranked"
+FIRST_STAGE = "first_stage"
+
+# Per-candidate ranking features, computed by retrieval/ranking_features.py in this order.
+_FIRST_STAGE_RANKING = (
+    "fused_rank_inv",  # 1 / rank in the reciprocal-rank fusion
+    "question_cos",  # MiniLM cosine of the query and the entry's question
+    "question_gap",  # … minus the best such cosine among all entries
+    "content_cos",  # MiniLM cosine with the best question+answer or passage unit
+    "content_gap",
+    "follow_up_cos",
+    "follow_up_gap",
+    "keyword_rel",  # BM25 score / the query's best BM25 score
+    "multilingual_cos",  # e5 cosine of the query and the entry
+    "multilingual_gap",
+)
+RANKING_FEATURES = {
+    RERANKED: ("rerank", "rerank_clipped", "rerank_gap", "rerank_rank_inv", *_FIRST_STAGE_RANKING),
+    FIRST_STAGE: _FIRST_STAGE_RANKING,
+}
+# Per-query coverage features, taken at the entry the answer would be built from (the top hit).
+_FIRST_STAGE_COVERAGE = (
+    "top_score",  # the ranking model's score of the top entry
+    "score_margin",  # … minus the second entry's
+    "top_dense_cos",  # the top entry's best MiniLM cosine
+    "top_multilingual_cos",
+    "dense_standout",  # the top entry's MiniLM cosine minus the mean of the query's 50 nearest entries
+    "multilingual_standout",  # the same for e5: a real match stands out from the crowd
+    "term_coverage",  # share of the query's content words that occur in the top entry
+    "unknown_terms",  # share of the query's content words known neither to the banks nor to English
+    "absent_english_terms",  # share that are English words the banks never use ("spiking", "sharding")
+    "english_function_share",  # share of the query's words that are English function words (language cue)
+)
+COVERAGE_FEATURES = {
+    RERANKED: ("top_rerank", *_FIRST_STAGE_COVERAGE),
+    FIRST_STAGE: _FIRST_STAGE_COVERAGE,
+}
+
+
+class CalibrationError(ValueError):
+    """A calibration file that cannot be read or does not fit the index. The message names the fix."""
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """A standardized logistic-regression decision function: w · (x − mean) / scale + b."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+
+    def decision(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.atleast_2d(np.asarray(rows, dtype=np.float64))
+        standardized = (rows - np.asarray(self.mean)) / np.asarray(self.scale)
+        return standardized @ np.asarray(self.coef) + self.intercept
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.decision(rows)))
+
+    def to_dict(self) -> dict:
+        return {
+            "features": list(self.features),
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "coef": list(self.coef),
+            "intercept": self.intercept,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> LinearModel:
+        features = tuple(str(f) for f in data["features"])
+        arrays = [tuple(float(v) for v in data[name]) for name in ("mean", "scale", "coef")]
+        if any(len(a) != len(features) for a in arrays):
+            raise CalibrationError("a linear model's weights do not match its feature list")
+        if any(s <= 0 for s in arrays[1]) or not all(math.isfinite(v) for a in arrays for v in a):
+            raise CalibrationError("a linear model has non-finite weights or non-positive scales")
+        return cls(features, arrays[0], arrays[1], arrays[2], float(data["intercept"]))
+
+
+@dataclass(frozen=True)
+class CoverageModel:
+    """Is the query covered by the banks? A probability from the linear model, and the cut."""
+
+    model: LinearModel
+    threshold: float
+
+    def to_dict(self) -> dict:
+        return {"model": self.model.to_dict(), "threshold": self.threshold}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> CoverageModel:
+        return cls(LinearModel.from_dict(data["model"]), float(data["threshold"]))
+
+
+@dataclass(frozen=True)
+class RetrievalCalibration:
+    rrf_k: float
+    weights: dict[str, float]  # first-stage ranking name → weight in the reciprocal-rank fusion
+    rerank_depth: int  # how many fused candidates the cross-encoder reads
+    rerank_tokens: int  # query + entry tokens per cross-encoder pair
+    ranking: dict[str, LinearModel]  # "reranked" (with the cross-encoder) and "first_stage" (without)
+    coverage: dict[str, CoverageModel]  # the same two paths
+
+    def to_dict(self) -> dict:
+        return {
+            "rrf_k": self.rrf_k,
+            "weights": dict(self.weights),
+            "rerank_depth": self.rerank_depth,
+            "rerank_tokens": self.rerank_tokens,
+            "ranking": {name: model.to_dict() for name, model in self.ranking.items()},
+            "coverage": {name: model.to_dict() for name, model in self.coverage.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> RetrievalCalibration:
+        return cls(
+            rrf_k=float(data["rrf_k"]),
+            weights={str(k): float(v) for k, v in data["weights"].items()},
+            rerank_depth=int(data["rerank_depth"]),
+            rerank_tokens=int(data["rerank_tokens"]),
+            ranking={str(k): LinearModel.from_dict(v) for k, v in data["ranking"].items()},
+            coverage={str(k): CoverageModel.from_dict(v) for k, v in data["coverage"].items()},
+        )
+
+
+@dataclass(frozen=True)
+class Calibration:
+    models: dict[str, str]
+    retrieval: RetrievalCalibration
+    answer: dict[str, float] = field(default_factory=dict)  # answering thresholds, by name
+    fitted_on: dict[str, object] = field(default_factory=dict)  # provenance: data set, split, size, date, CV figures
+
+    def to_json(self) -> str:
+        data = {
+            "format": CALIBRATION_FORMAT,
+            "models": dict(self.models),
+            "fitted_on": dict(self.fitted_on),
+            "retrieval": self.retrieval.to_dict(),
+            "answer": dict(self.answer),
+        }
+        return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+
+    def answer_threshold(self, name: str, default: float) -> float:
+        return float(self.answer.get(name, default))
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "calibration") -> Calibration:
+        try:
+            data = json.loads(text)
+            if data.get("format") != CALIBRATION_FORMAT:
+                raise CalibrationError(
+                    f"{source} has format {data.get('format')!r}, this qbank reads {CALIBRATION_FORMAT}; {REFIT_HINT}"
+                )
+            return cls(
+                models={str(k): str(v) for k, v in data["models"].items()},
+                retrieval=RetrievalCalibration.from_dict(data["retrieval"]),
+                answer={str(k): float(v) for k, v in data.get("answer", {}).items()},
+                fitted_on=dict(data.get("fitted_on", {})),
+            )
+        except CalibrationError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CalibrationError(f"{source} is unreadable ({type(exc).__name__}: {exc}); {REFIT_HINT}") from None
+
+    @classmethod
+    def read(cls, path: Path) -> Calibration:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CalibrationError(f"{path} cannot be read ({exc}); {REFIT_HINT}") from None
+        return cls.from_json(text, str(path))
+
+    def write(self, path: Path) -> None:
+        path.write_text(self.to_json(), encoding="utf-8")
+
+    def check_features(self, where: str) -> None:
+        """The models must take exactly the features this qbank computes."""
+        for path, features in RANKING_FEATURES.items():
+            model = self.retrieval.ranking.get(path)
+            if model is None or model.features != features:
+                raise IndexMismatchError(
+                    where, f"its calibration's {path} ranking model takes other features", _REFIT_OR_REBUILD
+                )
+        for path, features in COVERAGE_FEATURES.items():
+            coverage = self.retrieval.coverage.get(path)
+            if coverage is None or coverage.model.features != features:
+                raise IndexMismatchError(
+                    where, f"its calibration's {path} coverage model takes other features", _REFIT_OR_REBUILD
+                )
+
+    def check_models(self, models: Mapping[str, str], where: str) -> None:
+        if dict(self.models) != dict(models):
+            raise IndexMismatchError(
+                where,
+                f"its calibration was fitted for models {_describe(self.models)}, the index uses {_describe(models)}",
+                REFIT_HINT,
+            )
+
+
+def _describe(models: Mapping[str, str]) -> str:
+    return ", ".join(f"{role}={name}" for role, name in sorted(models.items())) or "(none)"
+
+
+def shipped_calibration() -> Calibration:
+    return Calibration.read(SHIPPED_CALIBRATION)
+
+
+def calibration_for(models: Mapping[str, str]) -> Calibration:
+    """The shipped calibration when it was fitted for these models, else untuned defaults.
+
+    Untuned defaults exist for test embedders and experiments; they rank by fused rank and reranker
+    score and cover a query when its best dense similarity is high.
+    """
+    try:
+        shipped = shipped_calibration()
+    except CalibrationError:
+        return default_calibration(models)
+    return shipped if dict(shipped.models) == dict(models) else default_calibration(models)
+
+
+def _unit_model(features: Sequence[str], coef: Mapping[str, float], intercept: float = 0.0) -> LinearModel:
+    n = len(features)
+    return LinearModel(tuple(features), (0.0,) * n, (1.0,) * n, tuple(coef.get(f, 0.0) for f in features), intercept)
+
+
+def default_calibration(models: Mapping[str, str]) -> Calibration:
+    ranking = {
+        RERANKED: _unit_model(RANKING_FEATURES[RERANKED], {"fused_rank_inv": 1.0, "rerank": 0.2}),
+        FIRST_STAGE: _unit_model(RANKING_FEATURES[FIRST_STAGE], {"fused_rank_inv": 1.0}),
+    }
+    # Covered when the best entry's dense similarity reaches 0.5 (probability 0.5 there).
+    coverage = {
+        path: CoverageModel(_unit_model(COVERAGE_FEATURES[path], {"top_dense_cos": 10.0}, -5.0), 0.5)
+        for path in (RERANKED, FIRST_STAGE)
+    }
+    retrieval = RetrievalCalibration(
+        rrf_k=5.0,
+        weights={"question": 1.0, "content": 1.0, "follow_up": 0.5, "keyword": 2.0, "multilingual": 1.0},
+        rerank_depth=10,
+        rerank_tokens=96,
+        ranking=ranking,
+        coverage=coverage,
+    )
+    return Calibration(
+        models=dict(models),
+        retrieval=retrieval,
+        fitted_on={"note": "untuned defaults: no calibration has been fitted for this model set"},
+    )
