@@ -26,7 +26,11 @@ import numpy as np
 
 from eval.dataset import QUERIES, TUNE, EvalQuery, load_queries
 from index.calibration import (
+    COVERAGE_FEATURES,
     FIRST_STAGE,
+    MULTILINGUAL_PATH,
+    PATHS,
+    RANKING_FEATURES,
     RERANKED,
     SHIPPED_CALIBRATION,
     Calibration,
@@ -43,7 +47,9 @@ FOLDS = 5
 SEED = 20261202
 RERANK_DEPTH = 10  # chosen for latency: ~10 cross-encoder passes fit the 120 ms budget on 2 cores
 RERANK_TOKENS = 96  # likewise; 96 and 128 tokens ranked alike on `tune`, 64 slightly worse
-MAX_FALSE_REFUSAL = 0.03
+# Answerable queries a path may refuse (on cross-validated tune figures). The multilingual path
+# has few queries (one is 4 %), so its allowance is one query's worth.
+MAX_FALSE_REFUSAL = {RERANKED: 0.03, FIRST_STAGE: 0.03, MULTILINGUAL_PATH: 0.04}
 COVERAGE_SEEDS = 5
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 RRF_K_GRID = (2.0, 5.0, 10.0, 20.0, 60.0)
@@ -116,18 +122,39 @@ def fit_fusion(searcher: Searcher, items: Sequence[Labelled]) -> tuple[float, di
     return k, weights, {"candidate_recall_at_depth": round(window, 4), "fused_mrr": round(mrr, 4)}
 
 
-def _ranking_data(items: Sequence[Labelled], path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rows, labels, groups = [], [], []
-    for qi, item in enumerate(items):
+Sample = tuple[SearchTrace, frozenset[int]]  # a query's trace as one path sees it, and its relevant entries
+
+
+def path_samples(searcher: Searcher, items: Sequence[Labelled], path: str) -> tuple[list[Sample], list[Sample]]:
+    """(ranking samples, coverage samples) of a path.
+
+    reranked: the English queries, as the cross-encoder read them; first_stage: the same queries
+    without it; multilingual: the queries in other languages — and, for coverage, the out-of-scope
+    queries seen through e5 alone (no out-of-scope query of the set is in another language, and e5's
+    similarities do not depend on the language asked in).
+    """
+    ranked, covered = [], []
+    for item in items:
         trace = item.trace
-        if trace is None or not item.relevant or not trace.pool:
+        if trace is None:
             continue
-        rerank = trace.rerank if path == RERANKED else None
-        if path == RERANKED and rerank is None:
+        if path == MULTILINGUAL_PATH:
+            if trace.path == MULTILINGUAL_PATH:
+                ranked.append((trace, item.relevant))
+            elif not item.relevant:
+                covered.append((searcher.view_as(trace, MULTILINGUAL_PATH), item.relevant))
+        elif trace.path == RERANKED or (path == FIRST_STAGE and trace.path == FIRST_STAGE):
+            ranked.append((searcher.view_as(trace, path) if path != RERANKED else trace, item.relevant))
+    return ranked, ranked + covered
+
+
+def _ranking_data(samples: Sequence[Sample], path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rows, labels, groups = [], [], []
+    for qi, (trace, relevant) in enumerate(samples):
+        if not relevant or not trace.pool:
             continue
-        features = ranking_rows(trace.candidates, trace.pool, rerank)
-        rows.append(features)
-        labels.extend(e in item.relevant for e in trace.pool)
+        rows.append(ranking_rows(trace.candidates, trace.pool, trace.rerank, path))
+        labels.extend(e in relevant for e in trace.pool)
         groups.extend([qi] * len(trace.pool))
     return np.vstack(rows), np.array(labels), np.array(groups)
 
@@ -166,8 +193,9 @@ def _rank_quality(scores: np.ndarray, labels: np.ndarray, groups: np.ndarray) ->
     return float(np.mean(hits)), float(np.mean(rr))
 
 
-def fit_ranking(items: Sequence[Labelled], path: str, names: Sequence[str]) -> tuple[LinearModel, dict]:
-    x, y, groups = _ranking_data(items, path)
+def fit_ranking(samples: Sequence[Sample], path: str) -> tuple[LinearModel, dict]:
+    names = RANKING_FEATURES[path]
+    x, y, groups = _ranking_data(samples, path)
     best: tuple | None = None
     for c in C_GRID:
         scores = np.zeros(len(y))
@@ -178,91 +206,79 @@ def fit_ranking(items: Sequence[Labelled], path: str, names: Sequence[str]) -> t
             best = (quality, c)
     assert best is not None
     (hit1, mrr), c = best
-    return _fit_linear(x, y, c, names), {"C": c, "cv_hit@1_in_pool": round(hit1, 4), "cv_mrr_in_pool": round(mrr, 4)}
+    figures = {"C": c, "cv_hit@1_in_pool": round(hit1, 4), "cv_mrr_in_pool": round(mrr, 4), "queries": len(set(groups))}
+    return _fit_linear(x, y, c, names), figures
 
 
-def _cv_ranking_scores(items: Sequence[Labelled], path: str, names: Sequence[str], c: float) -> dict[int, np.ndarray]:
-    """Each query's pool scores from a ranking model that never saw that query (in-scope folds)."""
-    qids = [
-        i
-        for i, item in enumerate(items)
-        if item.trace is not None and item.trace.pool and (path != RERANKED or item.trace.rerank is not None)
-    ]
-    rng = np.random.default_rng(SEED)
-    fold_of = {q: int(f) for q, f in zip(qids, rng.permutation(len(qids)) % FOLDS)}
-    x_all, y_all, g_all = _ranking_data(items, path)
-    out: dict[int, np.ndarray] = {}
+def _cv_ranking_scores(ranked: Sequence[Sample], covered: Sequence[Sample], path: str, c: float) -> list[np.ndarray]:
+    """Pool scores of every coverage sample from a ranking model that never saw that query."""
+    names = RANKING_FEATURES[path]
+    fold_of = np.random.default_rng(SEED).permutation(len(covered)) % FOLDS
+    index_of = {id(sample[0]): i for i, sample in enumerate(covered)}
+    out: list[np.ndarray] = [np.zeros(0)] * len(covered)
     for fold in range(FOLDS):
-        train = np.array([fold_of.get(int(g), -1) != fold for g in g_all])
-        model = _fit_linear(x_all[train], y_all[train], c, names)
-        for q in qids:
-            if fold_of[q] != fold:
-                continue
-            trace = items[q].trace
-            assert trace is not None
-            rerank = trace.rerank if path == RERANKED else None
-            out[q] = model.decision(ranking_rows(trace.candidates, trace.pool, rerank))
+        training = [s for s in ranked if fold_of[index_of[id(s[0])]] != fold]
+        x, y, _ = _ranking_data(training, path)
+        model = _fit_linear(x, y, c, names)
+        for i, (trace, _relevant) in enumerate(covered):
+            if fold_of[i] == fold and trace.pool:
+                out[i] = model.decision(ranking_rows(trace.candidates, trace.pool, trace.rerank, path))
     return out
 
 
 def fit_coverage(
-    searcher: Searcher, items: Sequence[Labelled], path: str, names: Sequence[str], c: float, cov_names: Sequence[str]
+    searcher: Searcher, ranked: Sequence[Sample], covered: Sequence[Sample], path: str, c: float
 ) -> tuple[CoverageModel, dict]:
-    scores = _cv_ranking_scores(items, path, names, c)
+    cov_names = COVERAGE_FEATURES[path]
     rows, labels = [], []
-    for q, s in scores.items():
-        trace = items[q].trace
-        assert trace is not None
-        if path == RERANKED and trace.rerank is None:
+    for (trace, relevant), scores in zip(covered, _cv_ranking_scores(ranked, covered, path, c)):
+        if not trace.pool:
             continue
-        order = np.argsort(-s, kind="stable")
+        order = np.argsort(-scores, kind="stable")
         ordered = [trace.pool[i] for i in order]
-        view = trace if path == RERANKED else replace(trace, rerank=None)
-        rows.append(searcher.coverage_features(view, ordered, [float(s[i]) for i in order]))
-        labels.append(bool(items[q].relevant))
+        rows.append(searcher.coverage_features(trace, ordered, [float(scores[i]) for i in order]))
+        labels.append(bool(relevant))
     x, y = np.vstack(rows), np.array(labels)
     # Few out-of-scope queries (~70): fold assignment alone moves the figures by a few points, so
     # each C is judged over several random fold assignments, and the threshold is their median.
     best: tuple | None = None
-    for c in C_GRID:
+    for c_cov in C_GRID:
         runs = []
         for seed in range(COVERAGE_SEEDS):
             folds = np.random.default_rng(SEED + seed).permutation(len(y)) % FOLDS
             probabilities = np.zeros(len(y))
             for fold in range(FOLDS):
                 train, test = folds != fold, folds == fold
-                probabilities[test] = _fit_linear(x[train], y[train], c, cov_names).probability(x[test])
-            runs.append(_threshold(probabilities, y))
+                probabilities[test] = _fit_linear(x[train], y[train], c_cov, cov_names).probability(x[test])
+            runs.append(_threshold(probabilities, y, MAX_FALSE_REFUSAL[path]))
         refused_out = float(np.mean([r[1] for r in runs]))
         if best is None or refused_out > best[0]:
-            best = (refused_out, c, runs)
+            best = (refused_out, c_cov, runs)
     assert best is not None
-    refused_out, c, runs = best
+    refused_out, c_cov, runs = best
     threshold = float(np.median([r[0] for r in runs]))
-    model = _fit_linear(x, y, c, cov_names)
+    model = _fit_linear(x, y, c_cov, cov_names)
     figures = {
-        "coverage_C": c,
+        "coverage_C": c_cov,
         "cv_out_of_scope_refused": round(refused_out, 4),
         "cv_answerable_refused": round(float(np.mean([r[2] for r in runs])), 4),
-        "queries": len(y),
+        "coverage_queries": len(y),
         "out_of_scope": int((~y).sum()),
     }
     return CoverageModel(model, threshold), figures
 
 
-def _threshold(probabilities: np.ndarray, in_scope: np.ndarray) -> tuple[float, float, float]:
+def _threshold(probabilities: np.ndarray, in_scope: np.ndarray, max_false: float) -> tuple[float, float, float]:
     best = (0.0, 0.0, 0.0)
     for t in np.unique(np.round(probabilities, 4)):
         refused_in = float(np.mean(probabilities[in_scope] < t))
         refused_out = float(np.mean(probabilities[~in_scope] < t))
-        if refused_in <= MAX_FALSE_REFUSAL and refused_out >= best[1]:
+        if refused_in <= max_false and refused_out >= best[1]:
             best = (float(t), refused_out, refused_in)
     return best
 
 
 def calibrate(searcher: Searcher, queries_path: Path = QUERIES, out: Path = SHIPPED_CALIBRATION) -> Calibration:
-    from index.calibration import COVERAGE_FEATURES, RANKING_FEATURES
-
     queries = load_queries(queries_path, TUNE)
     items = _labelled(searcher, queries)
     rrf_k, weights, fusion_figures = fit_fusion(searcher, items)
@@ -272,11 +288,10 @@ def calibrate(searcher: Searcher, queries_path: Path = QUERIES, out: Path = SHIP
     for item in items:
         item.trace = searcher.trace(item.query.query, list(item.query.history) or None)
     ranking_models, coverage_models, figures = {}, {}, {"fusion": fusion_figures}
-    for path in (RERANKED, FIRST_STAGE):
-        model, rank_figures = fit_ranking(items, path, RANKING_FEATURES[path])
-        coverage, cov_figures = fit_coverage(
-            searcher, items, path, RANKING_FEATURES[path], float(rank_figures["C"]), COVERAGE_FEATURES[path]
-        )
+    for path in PATHS:
+        ranked, covered = path_samples(searcher, items, path)
+        model, rank_figures = fit_ranking(ranked, path)
+        coverage, cov_figures = fit_coverage(searcher, ranked, covered, path, float(rank_figures["C"]))
         ranking_models[path], coverage_models[path] = model, coverage
         figures[path] = {**rank_figures, **cov_figures}
     calibration = Calibration(

@@ -27,10 +27,13 @@ REFIT_HINT = "run `qbank calibrate` to fit one for these models, then `qbank ind
 _REFIT_OR_REBUILD = "run `qbank index --rebuild` (the shipped calibration), or `qbank calibrate` and then rebuild"
 
 
-# The two retrieval paths: with the cross-encoder, and first stage only (QBANK_RERANKER=off, or a
-# query the English cross-encoder cannot read). Each has its own ranking and coverage model.
+# The three retrieval paths, each with its own ranking and coverage model: English queries with the
+# cross-encoder; English queries without it (QBANK_RERANKER=off); and queries in other languages,
+# which only multilingual-e5 reads (MiniLM, BM25 and the cross-encoder see noise in them).
 RERANKED = "reranked"
 FIRST_STAGE = "first_stage"
+MULTILINGUAL_PATH = "multilingual"
+PATHS = (RERANKED, FIRST_STAGE, MULTILINGUAL_PATH)
 
 # Per-candidate ranking features, computed by retrieval/ranking_features.py in this order.
 _FIRST_STAGE_RANKING = (
@@ -48,6 +51,7 @@ _FIRST_STAGE_RANKING = (
 RANKING_FEATURES = {
     RERANKED: ("rerank", "rerank_clipped", "rerank_gap", "rerank_rank_inv", *_FIRST_STAGE_RANKING),
     FIRST_STAGE: _FIRST_STAGE_RANKING,
+    MULTILINGUAL_PATH: ("multilingual_cos", "multilingual_gap", "keyword_rel", "multilingual_rank_inv"),
 }
 # Per-query coverage features, taken at the entry the answer would be built from (the top hit).
 _FIRST_STAGE_COVERAGE = (
@@ -65,6 +69,8 @@ _FIRST_STAGE_COVERAGE = (
 COVERAGE_FEATURES = {
     RERANKED: ("top_rerank", *_FIRST_STAGE_COVERAGE),
     FIRST_STAGE: _FIRST_STAGE_COVERAGE,
+    # Language-independent evidence only: e5's similarities.
+    MULTILINGUAL_PATH: ("top_score", "score_margin", "top_multilingual_cos", "multilingual_standout"),
 }
 
 
@@ -264,12 +270,16 @@ def default_calibration(models: Mapping[str, str]) -> Calibration:
     ranking = {
         RERANKED: _unit_model(RANKING_FEATURES[RERANKED], {"fused_rank_inv": 1.0, "rerank": 0.2}),
         FIRST_STAGE: _unit_model(RANKING_FEATURES[FIRST_STAGE], {"fused_rank_inv": 1.0}),
+        MULTILINGUAL_PATH: _unit_model(RANKING_FEATURES[MULTILINGUAL_PATH], {"multilingual_cos": 1.0}),
     }
-    # Covered when the best entry's dense similarity reaches 0.5 (probability 0.5 there).
+    # Covered when the best entry's similarity reaches 0.5 (MiniLM) or 0.85 (e5): probability 0.5 there.
     coverage = {
         path: CoverageModel(_unit_model(COVERAGE_FEATURES[path], {"top_dense_cos": 10.0}, -5.0), 0.5)
         for path in (RERANKED, FIRST_STAGE)
     }
+    coverage[MULTILINGUAL_PATH] = CoverageModel(
+        _unit_model(COVERAGE_FEATURES[MULTILINGUAL_PATH], {"top_multilingual_cos": 10.0}, -8.5), 0.5
+    )
     retrieval = RetrievalCalibration(
         rrf_k=5.0,
         weights={"question": 1.0, "content": 1.0, "follow_up": 0.5, "keyword": 2.0, "multilingual": 1.0},

@@ -9,6 +9,9 @@ conversation; "what is stratified sampling, and when would I use it?" — "it" f
 
 A message that leans on the conversation is searched together with the previous user turn (itself
 resolved the same way): the previous question supplies the topic, the message what is asked of it.
+An ellipsis naming a new subject ("what about X?") asks the previous question of it: X takes the place
+of the previous question's topic words ("what are the drawbacks of LoRA?" → "what are the drawbacks
+of X"); one that narrows it ("what about for images?") is searched with the previous question.
 """
 
 from __future__ import annotations
@@ -16,13 +19,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from textkit.words import STOPWORDS, words
+import re
+
+from textkit.words import STOPWORDS, content_words, words
 
 # Pro-forms that take their meaning from what was said before.
 REFERRING = frozenset("it its itself they them their theirs this that these those one ones there".split())
 _COPULA = frozenset("is was be isn't wasn't it's".split())
 _CLAUSE_OPENERS = frozenset("that to if whether".split())
-_ELLIPSIS_LEADS = (("what", "about"), ("how", "about"), ("and", "what", "about"), ("and", "how", "about"))
+_ELLIPSIS = re.compile(r"^\W*(?:and\s+|so\s+|ok(?:ay)?,?\s+)?(?:what|how)\s+about\s+(?P<subject>.+?)\W*$", re.I)
+_WORD = re.compile(r"([A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*)")
 _EXISTENTIAL = frozenset("is are was were isn't aren't".split())  # "is there", "there are"
 
 
@@ -56,7 +62,7 @@ def needs_history(query: str) -> bool:
     content = [i for i, w in enumerate(tokens) if _is_content(w)]
     if not content:
         return True
-    if any(tuple(tokens[: len(lead)]) == lead for lead in _ELLIPSIS_LEADS):
+    if _ELLIPSIS.match(query):
         return True
     return any(tokens[i] in REFERRING and _points_back(tokens, i) for i in range(content[0]))
 
@@ -77,4 +83,26 @@ def resolve_followup(query: str, history: Sequence[Mapping[str, str]] | None) ->
     if previous is None:
         return Resolution(query, False)
     topic = resolve_followup(previous, earlier).text  # the previous turn may itself have leaned on its own past
+    ellipsis = _ELLIPSIS.match(query)
+    subject = ellipsis.group("subject") if ellipsis else ""
+    if subject and words(subject) and _is_content(words(subject)[0]):
+        return Resolution(_reframe(topic, subject), True)  # "what about QLoRA?" — not "what about for images?"
     return Resolution(f"{topic.rstrip()} {query.lstrip()}", True)
+
+
+def _reframe(question: str, subject: str) -> str:
+    """The question asked of another subject: its topic words give way to the subject."""
+    topic = set(content_words(question))
+    pieces = _WORD.split(question)
+    out: list[str] = []
+    placed = False
+    for i, piece in enumerate(pieces):
+        if i % 2 and piece.lower() in topic:  # odd pieces are the words
+            if not placed:
+                out.append(subject)
+                placed = True
+            elif out and not out[-1].strip():
+                out.pop()  # the space before a dropped word goes too
+            continue
+        out.append(piece)
+    return re.sub(r"\s+", " ", "".join(out)).strip() if placed else f"{question.rstrip()} {subject}"

@@ -10,14 +10,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from index.calibration import COVERAGE_FEATURES, FIRST_STAGE, RANKING_FEATURES, RERANKED
+from index.calibration import COVERAGE_FEATURES, RANKING_FEATURES
 from retrieval.first_stage import DENSE_LISTS, KEYWORD, MULTILINGUAL, Candidates
+from retrieval.fusion import ranking
 
 RERANK_FLOOR = -8.0  # below this the cross-encoder says "unrelated"; finer differences there are noise
 
 
-def ranking_rows(candidates: Candidates, pool: Sequence[int], rerank: np.ndarray | None) -> np.ndarray:
-    """One row per pooled entry, in the order of RANKING_FEATURES[reranked or first_stage]."""
+def ranking_rows(candidates: Candidates, pool: Sequence[int], rerank: np.ndarray | None, path: str) -> np.ndarray:
+    """One row per pooled entry, in the order of RANKING_FEATURES[path]."""
     columns: dict[str, np.ndarray] = {}
     if rerank is not None:
         order = np.argsort(-rerank, kind="stable")
@@ -35,10 +36,13 @@ def ranking_rows(candidates: Candidates, pool: Sequence[int], rerank: np.ndarray
         values = np.array([scores.get(e, floor) for e in pool])
         columns[f"{name}_cos"] = values
         columns[f"{name}_gap"] = values - top
+    e5_order = ranking(candidates.scores.get(MULTILINGUAL, {}))
+    e5_position = {entry: i for i, entry in enumerate(e5_order)}
+    columns["multilingual_rank_inv"] = np.array([1.0 / (e5_position.get(e, len(e5_order)) + 1) for e in pool])
     keyword = candidates.scores.get(KEYWORD, {})
     best_keyword = candidates.top(KEYWORD)
     columns["keyword_rel"] = np.array([keyword.get(e, 0.0) / best_keyword if best_keyword > 0 else 0.0 for e in pool])
-    names = RANKING_FEATURES[RERANKED if rerank is not None else FIRST_STAGE]
+    names = RANKING_FEATURES[path]
     return np.column_stack([columns[name] for name in names]) if len(pool) else np.zeros((0, len(names)))
 
 
@@ -56,6 +60,7 @@ def coverage_row(
     scores: Sequence[float],
     rerank_top: float | None,
     term_features: dict[str, float],
+    path: str,
 ) -> np.ndarray:
     """The features of one query at its top entry, in the order of COVERAGE_FEATURES[path]."""
     top = ordered[0]
@@ -72,5 +77,5 @@ def coverage_row(
         "top_multilingual_cos": multilingual.get(top, candidates.floor(MULTILINGUAL)),
         **term_features,
     }
-    names = COVERAGE_FEATURES[RERANKED if rerank_top is not None else FIRST_STAGE]
+    names = COVERAGE_FEATURES[path]
     return np.array([values[name] for name in names])

