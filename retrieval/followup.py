@@ -16,10 +16,9 @@ of X"); one that narrows it ("what about for images?") is searched with the prev
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-import re
 
 from textkit.words import STOPWORDS, content_words, words
 
