@@ -17,7 +17,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export ORT_DISABLE_TELEMETRY := 1
 
-.PHONY: run test setup index lint format eval bench browser
+.PHONY: run test setup index lint format eval bench browser postgres
 
 setup: $(STAMP)
 
@@ -51,7 +51,15 @@ browser:
 	elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: Chromium is missing and cannot be installed without root; the browser test will be skipped"; fi
 
-test: $(STAMP) $(LLM_STAMP) browser
+# Debian's PostgreSQL for the user-data store tests, which start a throwaway server of their own
+# (initdb + pg_ctl in a temporary directory); the system service is not used.
+postgres:
+	@if command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "note: PostgreSQL is missing and cannot be installed without root; its tests will be skipped"; fi
+
+test: $(STAMP) $(LLM_STAMP) browser postgres
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest

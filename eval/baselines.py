@@ -19,6 +19,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from index.embed_pipeline import embed_texts
 from index.embedder import Embedder
 from index.embedding_cache import EmbeddingCache
 from index.paths import cache_path
@@ -46,8 +47,7 @@ class CachedEmbeddings(Embeddings):
         self._cache = cache
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors, _ = self._cache.embed(self._embedder, texts)
-        return vectors.tolist()
+        return embed_texts(texts, self._embedder, self._cache).vectors.tolist()
 
     def embed_query(self, text: str) -> list[float]:
         return self._embedder.embed([text])[0].tolist()

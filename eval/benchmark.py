@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from eval.bench_tools import offline_env, run_child, write_section
 from eval.dataset import load_queries
 from eval.metrics import percentile
 from eval.previous_pipeline import PREVIOUS_RELEASE
@@ -25,29 +26,7 @@ from index.build import build_index
 from index.embedder import load_embedder
 from retrieval.searcher import Searcher
 
-BENCHMARKS = Path(__file__).resolve().parent / "BENCHMARKS.md"
 SECTION = "Retrieval and index"
-ROOT = Path(__file__).resolve().parent.parent
-
-
-# A small launcher measures the child: a process forked from this (large) one would count this
-# process's pages in its own peak RSS until it execs.
-_LAUNCHER = (
-    "import resource, subprocess, sys, time; t = time.perf_counter(); "
-    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
-    "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-)
-
-
-def _run_child(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one child process."""
-    done = subprocess.run(
-        [sys.executable, "-c", _LAUNCHER, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if done.returncode:
-        raise RuntimeError(f"{' '.join(args)} failed: {done.stderr[-500:]}")
-    seconds, peak_kb = done.stdout.split()
-    return float(seconds), int(peak_kb) / 1024
 
 
 LATENCY_QUERIES = 200  # a fixed sample of the evaluation set (both splits: latency is not tuned)
@@ -109,7 +88,7 @@ def main() -> int:
     parser.add_argument("--builds", type=int, default=2, help="runs of each from-scratch build")
     parser.add_argument("--passes", type=int, default=3, help="passes over the dev queries for warm latency")
     args = parser.parse_args()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env = offline_env()
     python = sys.executable
     qbank_cli = str(Path(python).with_name("qbank"))
     rows: list[tuple[str, ...]] = []  # (measurement, qbank, naive, target[, previous release])
@@ -122,7 +101,7 @@ def main() -> int:
             started = time.perf_counter()
             build_index(index_dir, embedder=load_embedder())
             qbank_builds.append(time.perf_counter() - started)
-            seconds, _ = _run_child([python, "-m", "eval.naive_recipe", "build", str(work / f"naive-{run}")], env)
+            seconds, _ = run_child([python, "-m", "eval.naive_recipe", "build", str(work / f"naive-{run}")], env)
             naive_builds.append(seconds)
         rows.append(
             (
@@ -146,11 +125,11 @@ def main() -> int:
         env_index = {**env, "QBANK_INDEX_DIR": str(index_dir)}
         cold_q, cold_n, rss_q, rss_n = [], [], [], []
         for _ in range(args.repeats):
-            seconds, rss = _run_child([qbank_cli, "search", "what is dropout", "--json"], env_index)
+            seconds, rss = run_child([qbank_cli, "search", "what is dropout", "--json"], env_index)
             cold_q.append(seconds)
             rss_q.append(rss)
         for _ in range(args.repeats):
-            seconds, rss = _run_child(
+            seconds, rss = run_child(
                 [python, "-m", "eval.naive_recipe", "search", str(work / "naive-0"), "what is dropout"], env
             )
             cold_n.append(seconds)
@@ -199,7 +178,7 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     table = _section(rows, args)
-    _write_section(table)
+    write_section(SECTION, table)
     print(table)
     return 0
 
@@ -235,18 +214,6 @@ def _ratio(ours: str, theirs: str) -> str:
         return f"{float(ours) / float(theirs.split()[0]):.2f}×"
     except (ValueError, ZeroDivisionError, IndexError):
         return "–"
-
-
-def _write_section(section: str) -> None:
-    """Replace this benchmark's section of BENCHMARKS.md, leaving other sections alone."""
-    text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
-    start = text.find(f"## {SECTION}")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("" if end == -1 else text[end:])
-    BENCHMARKS.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

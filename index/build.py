@@ -18,8 +18,8 @@ from pathlib import Path
 import faiss
 
 from index.calibration import CALIBRATION_FILE, Calibration, calibration_for
+from index.embed_pipeline import embed_texts, open_cache
 from index.embedder import Embedder, configured_embedder_name, load_embedder, load_multilingual
-from index.embedding_cache import EmbeddingCache
 from index.errors import IndexBuildError
 from index.manifest import FORMAT_VERSION, MANIFEST_FILE, Manifest, corpus_fingerprint, library_versions
 from index.models import model_set, multilingual_enabled
@@ -27,6 +27,7 @@ from index.paths import cache_path, default_index_dir, previous_dir
 from index.store import STORE_FILE, write_store
 from index.units import UnitKind, build_units, multilingual_text
 from index.variants import find_variants
+from index.vector_index import build_vector_index
 from ingest.corpus import IngestResult, default_bank_dir, expand_paths, ingest_paths
 
 VECTORS_FILE = "vectors.faiss"
@@ -84,16 +85,33 @@ def build_index(
     calibration = calibration or calibration_for(models)
     calibration.check_models(models, str(index_dir))
     notify(f"Embedding {len(units)} passages of {len(entries)} entries", 0.1)
-    cache = EmbeddingCache(cache_path(index_dir))
+    cache, cache_problem = open_cache(cache_path(index_dir))
+    if cache_problem:
+        notify(cache_problem, 0.1)
     try:
-        vectors, computed = cache.embed(embedder, [u.text for u in units])
-        multilingual_vectors = None
+        embedded = embed_texts(
+            [u.text for u in units], embedder, cache, progress=lambda p: notify(p.describe(), 0.1 + 0.5 * p.fraction)
+        )
+        multilingual_embedded = None
         if second is not None:
-            notify(f"Embedding {len(entries)} entries for multilingual search", 0.5)
-            multilingual_vectors, more = cache.embed(second, [multilingual_text(e, second) for e in entries])
-            computed += more
+            # The cache that failed once is not tried again.
+            usable = None if embedded.cache_problem else cache
+            multilingual_embedded = embed_texts(
+                [multilingual_text(e, second) for e in entries],
+                second,
+                usable,
+                progress=lambda p: notify(p.describe("entries for multilingual search"), 0.6 + 0.2 * p.fraction),
+            )
     finally:
-        cache.close()
+        if cache is not None:
+            cache.close()
+    for problem in {embedded.cache_problem, multilingual_embedded and multilingual_embedded.cache_problem} - {None}:
+        notify(str(problem), 0.8)
+    vectors, computed = embedded.vectors, embedded.computed
+    multilingual_vectors = None
+    if multilingual_embedded is not None:
+        multilingual_vectors = multilingual_embedded.vectors
+        computed += multilingual_embedded.computed
     notify("Linking variants of the same question", 0.8)
     question_rows = [row for row, u in enumerate(units) if u.kind is UnitKind.QUESTION]
     variants = find_variants(entries, vectors[question_rows])
@@ -103,8 +121,7 @@ def build_index(
     staging.chmod(0o755)  # mkdtemp makes it private; the index is meant to be shared
     try:
         notify("Writing the index", 0.9)
-        vector_index = faiss.IndexFlatIP(embedder.dimension)
-        vector_index.add(vectors)
+        vector_index, vector_spec = build_vector_index(vectors)
         faiss.write_index(vector_index, str(staging / VECTORS_FILE))
         if multilingual_vectors is not None:
             entry_index = faiss.IndexFlatIP(multilingual_vectors.shape[1])
@@ -117,7 +134,8 @@ def build_index(
             embedder=embedder.name,
             dimension=embedder.dimension,
             normalization="l2",
-            faiss_index_type="IndexFlatIP",
+            faiss_index_type=vector_spec.faiss_class,
+            faiss_index_params=vector_spec.to_manifest(),
             corpus_fingerprint=fingerprint,
             files=[{"file": r.file, "entries": r.entries, "error": r.error} for r in result.reports],
             counts={

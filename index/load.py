@@ -19,6 +19,7 @@ from index.models import MULTILINGUAL
 from index.paths import default_index_dir, previous_dir
 from index.store import STORE_FILE, Store
 from index.units import UnitKind
+from index.vector_index import VectorIndexMismatch, configure_loaded
 from ingest.entry import Entry
 
 
@@ -64,8 +65,10 @@ def load_index(
         if not required.exists():
             raise IndexCorruptError(str(index_dir), f"{required.name} is missing")
     calibration = calibration or _read_calibration(index_dir, manifest)
-    vectors = _read_vectors(index_dir, VECTORS_FILE)
-    multilingual_vectors = _read_vectors(index_dir, MULTILINGUAL_FILE) if MULTILINGUAL in manifest.models else None
+    vectors = _read_vectors(index_dir, VECTORS_FILE, manifest.faiss_index_params or {"kind": "flat"})
+    multilingual_vectors = None
+    if MULTILINGUAL in manifest.models:
+        multilingual_vectors = _read_vectors(index_dir, MULTILINGUAL_FILE, {"kind": "flat"})
     store = Store(store_path)
     try:
         entries = tuple(store.entries())
@@ -116,14 +119,18 @@ def load_index(
     )
 
 
-def _read_vectors(index_dir: Path, name: str) -> faiss.Index:
+def _read_vectors(index_dir: Path, name: str, params: dict) -> faiss.Index:
     path = index_dir / name
     if not path.exists():
         raise IndexCorruptError(str(index_dir), f"{name} is missing")
     try:
-        return faiss.read_index(str(path))
+        vectors = faiss.read_index(str(path))
+        configure_loaded(vectors, params)
     except RuntimeError as exc:
         raise IndexCorruptError(str(index_dir), f"{name} cannot be read: {str(exc).splitlines()[0]}") from None
+    except VectorIndexMismatch as exc:
+        raise IndexCorruptError(str(index_dir), f"{name}: {exc}") from None
+    return vectors
 
 
 def _read_calibration(index_dir: Path, manifest: Manifest) -> Calibration:

@@ -6,7 +6,7 @@ import hashlib
 import json
 import platform
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -16,7 +16,7 @@ MANIFEST_FILE = "manifest.json"
 # 2: a model set (embedder, multilingual e5, reranker), e5 entry vectors and a calibration file.
 FORMAT_VERSION = 2
 # Bumped when parsing or unit-making changes what an index holds, so old indexes read as stale.
-CONTENT_VERSION = 2
+CONTENT_VERSION = 3
 
 
 def corpus_fingerprint(files: list[Path]) -> str:
@@ -49,6 +49,7 @@ _FIELD_TYPES = {
     "libraries": dict,
     "models": dict,
     "calibration": dict,
+    "faiss_index_params": dict,
 }
 
 
@@ -65,6 +66,9 @@ class Manifest:
     libraries: dict[str, str]
     models: dict[str, str]  # role → model name (index/models.py)
     calibration: dict[str, str]  # sha256 of the calibration file in the index directory
+    # The vector index's kind and parameters (index/vector_index.py); indexes from before it
+    # existed are flat, which an empty dict means.
+    faiss_index_params: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2, ensure_ascii=False)

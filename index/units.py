@@ -16,6 +16,14 @@ from ingest.entry import Entry
 from ingest.tokens import count_tokens
 
 PASSAGE_TOKENS = 160  # answer passages stay well inside the model's 256-token window with their header
+# Bounds on what one entry can cost to index: a pasted 1 MB answer would otherwise make ~1,500
+# passages (minutes of embedding) and a 1 MB unit that the tokenizer encodes whole before it
+# truncates. The model reads at most 256 tokens (~1,200 characters of prose), so a unit cut at
+# MAX_UNIT_CHARS embeds exactly as before; the shipped banks stay far below both caps
+# (3 passages, 1,830 characters at most).
+MAX_PASSAGES_PER_ENTRY = 16
+MAX_FOLLOW_UPS_PER_ENTRY = 16
+MAX_UNIT_CHARS = 4000
 
 
 class UnitKind(StrEnum):
@@ -42,8 +50,9 @@ def plain_text(markdown: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
-def split_passages(text: str, budget: int = PASSAGE_TOKENS) -> list[str]:
-    """Split on lines/sentences into chunks of at most `budget` tokens (a longer sentence stands alone)."""
+def split_passages(text: str, budget: int = PASSAGE_TOKENS, limit: int | None = None) -> list[str]:
+    """Split on lines/sentences into chunks of at most `budget` tokens (a longer sentence stands
+    alone), stopping after `limit` chunks."""
     pieces = [p.strip() for p in re.split(r"\n+|(?<=[.!?])\s+(?=[A-Z])", text) if p.strip()]
     chunks: list[str] = []
     current: list[str] = []
@@ -52,6 +61,8 @@ def split_passages(text: str, budget: int = PASSAGE_TOKENS) -> list[str]:
         size = count_tokens(piece)
         if current and used + size > budget:
             chunks.append(" ".join(current))
+            if limit is not None and len(chunks) >= limit:
+                return chunks  # the rest is never embedded: do not count its tokens either
             current, used = [], 0
         current.append(piece)
         used += size
@@ -60,18 +71,23 @@ def split_passages(text: str, budget: int = PASSAGE_TOKENS) -> list[str]:
     return chunks
 
 
+def _unit(index: int, kind: UnitKind, text: str) -> Unit:
+    return Unit(index, kind, text[:MAX_UNIT_CHARS])
+
+
 def entry_units(index: int, entry: Entry) -> list[Unit]:
-    question = entry.question
-    units = [Unit(index, UnitKind.QUESTION, question)]
+    question = entry.question[:MAX_UNIT_CHARS]
+    units = [_unit(index, UnitKind.QUESTION, question)]
     answer = plain_text(entry.answer)
-    follow_ups = " ".join(entry.follow_ups)
-    body = answer or follow_ups
+    follow_ups = entry.follow_ups[:MAX_FOLLOW_UPS_PER_ENTRY]
+    body = answer or " ".join(follow_ups)
     if body:
-        units.append(Unit(index, UnitKind.QA, f"{question}\n{body}"))
-    if answer and count_tokens(answer) > PASSAGE_TOKENS:
+        units.append(_unit(index, UnitKind.QA, f"{question}\n{body[:MAX_UNIT_CHARS]}"))
+    if answer and count_tokens(answer[: MAX_UNIT_CHARS * 2]) > PASSAGE_TOKENS:
         # Each passage keeps its question as a header so it still says what it is about.
-        units.extend(Unit(index, UnitKind.PASSAGE, f"{question}\n{chunk}") for chunk in split_passages(answer))
-    units.extend(Unit(index, UnitKind.FOLLOW_UP, f"{f} ({question})") for f in entry.follow_ups)
+        chunks = split_passages(answer, limit=MAX_PASSAGES_PER_ENTRY)
+        units.extend(_unit(index, UnitKind.PASSAGE, f"{question}\n{chunk}") for chunk in chunks)
+    units.extend(_unit(index, UnitKind.FOLLOW_UP, f"{f} ({question})") for f in follow_ups)
     return units
 
 

@@ -18,15 +18,21 @@ VARIANT_SIMILARITY = 0.8
 MAX_VARIANTS = 8
 
 
+BLOCK_ROWS = 512  # similarity rows computed at once: 512 × N floats, never the whole N × N matrix
+
+
 def find_variants(entries: Sequence[Entry], question_vectors: np.ndarray) -> list[tuple[int, int, float]]:
     """(entry ordinal, variant ordinal, similarity) rows, both directions."""
-    eligible = np.array([e.kind is not EntryKind.SCENARIO for e in entries])
-    similarity = question_vectors @ question_vectors.T
-    np.fill_diagonal(similarity, -1.0)
-    similarity[:, ~eligible] = -1.0
+    eligible = np.array([e.kind is not EntryKind.SCENARIO for e in entries], dtype=bool)
     rows: list[tuple[int, int, float]] = []
-    for i in np.flatnonzero(eligible):
-        candidates = np.flatnonzero(similarity[i] >= VARIANT_SIMILARITY)
-        best = candidates[np.argsort(-similarity[i, candidates])][:MAX_VARIANTS]
-        rows.extend((int(i), int(j), float(similarity[i, j])) for j in best)
+    for start in range(0, len(entries), BLOCK_ROWS):
+        block = np.arange(start, min(start + BLOCK_ROWS, len(entries)))
+        similarity = question_vectors[block] @ question_vectors.T
+        similarity[np.arange(len(block)), block] = -1.0  # an entry is no variant of itself
+        similarity[:, ~eligible] = -1.0
+        for offset in np.flatnonzero(eligible[block]):
+            i = int(block[offset])
+            candidates = np.flatnonzero(similarity[offset] >= VARIANT_SIMILARITY)
+            best = candidates[np.argsort(-similarity[offset, candidates])][:MAX_VARIANTS]
+            rows.extend((i, int(j), float(similarity[offset, j])) for j in best)
     return rows

@@ -57,10 +57,11 @@ def app_index_dir(tmp_path_factory, real_index_dir) -> Path:
 
 @pytest.fixture
 def app_env(app_index_dir, tmp_path, monkeypatch) -> SimpleNamespace:
-    """Point the app at the session index and a fresh feedback database; no LLM configured."""
+    """Point the app at the session index and a fresh user-data (SQLite) database; no LLM configured."""
     monkeypatch.setenv("QBANK_INDEX_DIR", str(app_index_dir))
-    feedback_db = tmp_path / "feedback.sqlite3"
-    monkeypatch.setenv("QBANK_FEEDBACK_DB", str(feedback_db))
+    feedback_db = tmp_path / "userdata.sqlite3"
+    monkeypatch.setenv("QBANK_USER_DB", str(feedback_db))
+    monkeypatch.delenv("QBANK_DATABASE_URL", raising=False)
     for name in LLM_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no qbank.toml from the working directory

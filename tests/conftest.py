@@ -68,3 +68,22 @@ def real_searcher(real_index_dir):
 
 
 # --- end retrieval fixtures ---
+
+
+# --- user data fixtures ---
+# The user-data store suite (tests/test_userdata_*.py) runs against SQLite and a real PostgreSQL.
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One throwaway PostgreSQL server per session (tests/pg_server.py); each test takes a fresh database."""
+    from pg_server import PostgresServer, postgres_bin
+
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is missing: apt-get install -y postgresql (make test installs it)")
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+# --- end user data fixtures ---

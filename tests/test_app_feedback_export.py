@@ -1,4 +1,5 @@
-"""Feedback thumbs saved to SQLite, and the conversation download, in AppTest."""
+"""Feedback thumbs saved to the user-data store (SQLite here; PostgreSQL in test_replicas_postgres.py),
+shown back in the sidebar, and the conversation download, in AppTest."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from app_testing import (
     unescape,
 )
 
-from ui.feedback_store import FeedbackStore
+from userdata.sqlite_store import SQLiteStore
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("app_env")]
 
@@ -28,8 +29,10 @@ def test_feedback_is_saved_with_query_and_cited_entries():
     feedback = assistant_messages(at)[-1].get("feedback")[0]
     feedback.set_value(1).run()  # thumbs up
     assert_no_exception(at)
-    store = FeedbackStore(Path(os.environ["QBANK_FEEDBACK_DB"]))
-    rows = store.rows()
+    store = SQLiteStore(Path(os.environ["QBANK_USER_DB"]))
+    rows = store.feedback()
+    sidebar = unescape("\n".join(m.value for m in at.sidebar.get("markdown")))
+    assert "What is KV caching?" in sidebar, "the rating is listed under Your ratings"
     assert len(rows) == 1
     row = rows[0]
     assert row.rating == 1
@@ -39,9 +42,9 @@ def test_feedback_is_saved_with_query_and_cited_entries():
     assert row.session == at.session_state["session_id"]
 
     assistant_messages(at)[-1].get("feedback")[0].set_value(0).run()  # changed to thumbs down
-    assert [r.rating for r in store.rows()] == [0]
+    assert [r.rating for r in store.feedback()] == [0]
     assistant_messages(at)[-1].get("feedback")[0].set_value(None).run()  # cleared
-    assert store.rows() == []
+    assert store.feedback() == []
 
 
 @pytest.fixture
@@ -90,9 +93,9 @@ def test_export_has_the_conversation_and_its_sources(media_storages):
 
 
 def test_unwritable_feedback_database_is_a_message(monkeypatch, tmp_path):
-    monkeypatch.setenv("QBANK_FEEDBACK_DB", str(tmp_path))  # a directory: SQLite cannot open it
+    monkeypatch.setenv("QBANK_USER_DB", str(tmp_path))  # a directory: SQLite cannot open it
     at = start_app()
     ask(at, "What is KV caching?")
     assistant_messages(at)[-1].get("feedback")[0].set_value(1).run()
     assert_no_exception(at)
-    assert any("QBANK_FEEDBACK_DB" in unescape(t.value) for t in at.toast)
+    assert any("QBANK_USER_DB" in unescape(t.value) for t in at.toast)

@@ -20,7 +20,6 @@ from ui.app_export import conversation_markdown
 from ui.app_launch import app_url, port_free, run_app, streamlit_command
 from ui.app_state import Turn
 from ui.cli import build_parser
-from ui.feedback_store import FeedbackStore, default_feedback_path
 
 
 def make_entry(n: int, question: str, answer: str = "", bank: str = "b1.md", section=("S",), **kw) -> Entry:
@@ -40,32 +39,6 @@ def make_entry(n: int, question: str, answer: str = "", bank: str = "b1.md", sec
         token_count=10,
         **kw,
     )
-
-
-# -- feedback ----------------------------------------------------------------------------------
-
-
-def test_feedback_store_records_replaces_and_deletes(tmp_path):
-    store = FeedbackStore(tmp_path / "sub" / "fb.sqlite3")
-    assert store.rows() == []
-    store.record(session="s", message=2, rating=1, query="what is lora", entry_ids=["a#1", "b#2"], status="answered")
-    store.record(session="s", message=4, rating=0, query="q2", entry_ids=[])
-    store.record(session="s", message=2, rating=0, query="what is lora", entry_ids=["a#1", "b#2"])
-    rows = store.rows()
-    assert sorted((r.message, r.rating) for r in rows) == [(2, 0), (4, 0)]
-    first = next(r for r in rows if r.message == 2)
-    assert (
-        first.query == "what is lora" and first.entry_ids == ("a#1", "b#2") and first.standalone_query == "what is lora"
-    )
-    store.record(session="s", message=4, rating=None, query="q2")
-    assert [r.message for r in store.rows()] == [2]
-
-
-def test_feedback_path_honours_the_variable(monkeypatch, tmp_path):
-    monkeypatch.setenv("QBANK_FEEDBACK_DB", str(tmp_path / "x.db"))
-    assert default_feedback_path() == tmp_path / "x.db"
-    monkeypatch.delenv("QBANK_FEEDBACK_DB")
-    assert default_feedback_path().parts[-2:] == ("data", "feedback.sqlite3")
 
 
 # -- export ------------------------------------------------------------------------------------

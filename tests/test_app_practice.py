@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from app_testing import (
     app_env,  # noqa: F401  (a fixture, used through pytestmark)
@@ -12,6 +15,8 @@ from app_testing import (
 )
 
 from answer.practice import grade_answer, references_for
+from ui.app_userdata import rating_for
+from userdata.sqlite_store import SQLiteStore
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("app_env")]
 
@@ -48,6 +53,11 @@ def test_practice_round():
     assert entry.answer.splitlines()[0][:30].strip("-*# ") in page.replace("\\", "")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Questions answered"] == "1"
+    # The grading is logged in the user-data store and listed as practice history.
+    reviews = SQLiteStore(Path(os.environ["QBANK_USER_DB"])).reviews("local")
+    assert [(r.entry_id, r.grade_score) for r in reviews] == [(first, grade.score)]
+    assert reviews[0].rating == rating_for(grade.score)
+    assert "**Your practice history** — 1 answer(s) graded on 1 question(s)" in page
     assert metrics["Session score"].endswith("%")
 
     at.button(key="practice-similar").click().run()

@@ -29,7 +29,7 @@ def browser_page(app_index_dir, tmp_path_factory):  # noqa: F811
     playwright_api = pytest.importorskip("playwright.sync_api")
     env = {
         "QBANK_INDEX_DIR": str(app_index_dir),
-        "QBANK_FEEDBACK_DB": str(tmp_path_factory.mktemp("feedback") / "feedback.sqlite3"),
+        "QBANK_USER_DB": str(tmp_path_factory.mktemp("userdata") / "userdata.sqlite3"),
     }
     requests: list[str] = []
     with app_server(env) as server, playwright_api.sync_playwright() as playwright:

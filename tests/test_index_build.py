@@ -102,6 +102,7 @@ def test_manifest_records_what_the_index_was_built_from_and_with(tmp_path, bank_
         "libraries",
         "models",
         "calibration",
+        "faiss_index_params",
     }
     assert manifest.models == {"embedder": "hashing-test", "reranker": RERANKER_NAME}
     calibration = Calibration.read(index_dir / CALIBRATION_FILE)
@@ -112,6 +113,7 @@ def test_manifest_records_what_the_index_was_built_from_and_with(tmp_path, bank_
     assert manifest.dimension == 256
     assert manifest.normalization == "l2"
     assert manifest.faiss_index_type == "IndexFlatIP"
+    assert manifest.faiss_index_params == {"kind": "flat"}
     assert manifest.corpus_fingerprint == corpus_fingerprint(sorted(bank_dir.iterdir()))
     per_file = Counter(e.bank_file for e in entries)
     assert manifest.files == [

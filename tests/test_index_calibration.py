@@ -10,7 +10,7 @@ import pytest
 from index.calibration import (
     CALIBRATION_FILE,
     COVERAGE_FEATURES,
-    FIRST_STAGE,
+    PATHS,
     RANKING_FEATURES,
     RERANKED,
     SHIPPED_CALIBRATION,
@@ -36,7 +36,8 @@ def test_round_trip_keeps_every_number():
 def test_the_shipped_calibration_reads_and_names_its_models_and_provenance():
     calibration = shipped_calibration()
     assert calibration.models["embedder"] == "minilm-onnx-int8"
-    assert set(calibration.retrieval.ranking) == {RERANKED, FIRST_STAGE}
+    assert set(calibration.retrieval.ranking) == set(calibration.retrieval.coverage) == set(PATHS)
+    assert calibration.fitted_on["split"] == "tune"
     calibration.check_features(str(SHIPPED_CALIBRATION))
     assert Calibration.from_json(SHIPPED_CALIBRATION.read_text(encoding="utf-8")).sha256 == calibration.sha256
 

@@ -8,13 +8,11 @@ between the two renames of the swap) and killed there with SIGKILL, which no cle
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from killed_process import kill_when_marked
 
 from index.build import build_index, entries_fingerprint_matches
 from index.embedder import HashingEmbedder
@@ -76,26 +74,8 @@ print("finished", flush=True)
 
 def kill_build_at(stage: str, index_dir: Path, tmp_path: Path) -> None:
     marker = tmp_path / f"{stage}.marker"
-    process = subprocess.Popen(
-        [sys.executable, "-c", BUILD_SCRIPT, str(index_dir), str(marker), stage, *map(str, CORPUS_B)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            if process.poll() is not None:
-                out, err = process.communicate()
-                pytest.fail(f"the build ended before reaching {stage!r}: {out.decode()} {err.decode()}")
-            assert time.monotonic() < deadline, f"the build never reached {stage!r}"
-            time.sleep(0.02)
-        os.kill(process.pid, signal.SIGKILL)
-        assert process.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    command = [sys.executable, "-c", BUILD_SCRIPT, str(index_dir), str(marker), stage, *map(str, CORPUS_B)]
+    kill_when_marked(command, marker, f"stage {stage!r}", REPO)
 
 
 @pytest.fixture

@@ -50,6 +50,9 @@ def main() -> None:
         from ui.app_export import render_export
 
         render_export(settings.export_slot)
+        from ui.app_userdata import render_ratings
+
+        render_ratings()
     except Exception as exc:  # the last line of defence: a message with the fix, never a traceback
         show_error(exc)
 

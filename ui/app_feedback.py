@@ -1,20 +1,21 @@
-"""Thumbs up/down under each answer, saved with the query and the cited entry ids."""
+"""Thumbs up/down under each answer, saved to the user-data store with the query and the cited entry ids."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from ui.app_safety import plain
-from ui.feedback_store import FeedbackStore
+from ui.app_userdata import user_key
+from userdata.errors import UserDataError
+from userdata.store import open_store
 
 
 def _save(turn_id: int, query: str) -> None:
     answer = next((t.answer for t in st.session_state["turns"] if t.id == turn_id), None)
     rating = st.session_state.get(f"feedback-{turn_id}")
     search = getattr(answer, "search", None)
-    store = FeedbackStore()
     try:
-        store.record(
+        open_store().record_feedback(
             session=st.session_state["session_id"],
             message=turn_id,
             rating=rating,
@@ -23,11 +24,10 @@ def _save(turn_id: int, query: str) -> None:
             entry_ids=[c.entry.id for c in getattr(answer, "citations", ())],
             composer=str(getattr(answer, "composer", "")),
             status=str(getattr(answer, "status", "")),
+            user_key=user_key(),
         )
-    except Exception as exc:  # a read-only disk must not break the chat
-        st.toast(
-            plain(f"Feedback not saved ({exc}); set QBANK_FEEDBACK_DB to a writable file."), icon=":material/error:"
-        )
+    except UserDataError as exc:  # a read-only disk or a database that is down must not break the chat
+        st.toast(plain(f"Feedback not saved: {exc}"), icon=":material/error:")
         return
     if rating is not None:
         st.toast("Thanks — feedback saved.", icon=":material/check:")

@@ -9,6 +9,7 @@ import streamlit as st
 from answer.practice import grade_answer, pick_question, practice_pool, references_for, similar_question
 from ui.app_safety import plain, safe_markdown
 from ui.app_sources import source_caption
+from ui.app_userdata import record_practice_grade, render_practice_history
 
 KEY = "practice"
 
@@ -48,6 +49,7 @@ def _check(searcher, entry_id: str) -> None:
     grade = grade_answer(text, references, searcher.embed)
     if state["grade"] is None:  # a second check of the same question does not count twice
         state["scores"].append(grade.score)
+        record_practice_grade(entry_id, grade.score)
     else:
         state["scores"][-1] = grade.score
     state["grade"] = grade
@@ -89,6 +91,7 @@ def render_practice(searcher, settings) -> None:
         "Type your answer, then compare it with the bank's reference answer."
     )
     _scoreboard()
+    render_practice_history(searcher)
     state = _state()
     if state["current"] and state["current"] not in searcher.index.by_id:
         _set_question(None)  # the index was rebuilt without it

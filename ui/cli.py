@@ -57,6 +57,7 @@ def _index_problem(index_dir: Path) -> str | None:
 def _cmd_index(args: argparse.Namespace) -> int:
     from index.build import build_index, entries_fingerprint_matches
     from index.paths import default_index_dir
+    from ui.build_progress import TerminalProgress
     from ui.ingest_report import ingest_report_text
 
     index_dir = default_index_dir()
@@ -66,9 +67,11 @@ def _cmd_index(args: argparse.Namespace) -> int:
             print(f"index is up to date: {index_dir}")
             return 0
         print(f"rebuilding: {problem}")
-    report = build_index(
-        index_dir, progress=lambda message, fraction: print(f"[{fraction:4.0%}] {message}", flush=True)
-    )
+    progress = TerminalProgress()
+    try:
+        report = build_index(index_dir, progress=progress)
+    finally:
+        progress.close()
     if report.ingest.failed:
         print(ingest_report_text(report.ingest))
     print(
@@ -119,6 +122,39 @@ def _cmd_ui(args: argparse.Namespace) -> int:
     from ui.app_launch import run_app
 
     return run_app(host=args.host, port=args.port)
+
+
+def _cmd_userdata(args: argparse.Namespace) -> int:
+    import json
+
+    from userdata.errors import UserDataError
+    from userdata.store import DEFAULT_USER, open_store
+
+    store = open_store()
+    if args.action == "export":
+        text = json.dumps(store.export_user(args.user or DEFAULT_USER), ensure_ascii=False, indent=2)
+        if args.file in (None, "-"):
+            print(text)
+        else:
+            Path(args.file).write_text(text + "\n", encoding="utf-8")
+            print(
+                f"exported {args.user or DEFAULT_USER}'s data from {store.describe()} to {args.file}", file=sys.stderr
+            )
+        return 0
+    if args.file is None:
+        print("qbank userdata import: give the FILE an export was written to ('-' for stdin)", file=sys.stderr)
+        return 2
+    try:
+        raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        data = json.loads(raw)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserDataError(f"cannot read {args.file} as a qbank export: {exc}") from None
+    counts = store.import_user(data, args.user)
+    print(
+        f"imported into {store.describe()}: {counts.cards} card state(s), {counts.reviews} new review(s), "
+        f"{counts.bookmarks} new bookmark(s), {counts.feedback} rating(s)"
+    )
+    return 0
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
@@ -236,6 +272,14 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate = sub.add_parser("calibrate", help="fit the ranking and coverage models on the tune split")
     calibrate.set_defaults(func=_cmd_calibrate)
 
+    userdata = sub.add_parser(
+        "userdata", help="export or import a user's feedback and practice progress (SQLite or QBANK_DATABASE_URL)"
+    )
+    userdata.add_argument("action", choices=["export", "import"])
+    userdata.add_argument("file", nargs="?", help="export: where to write (default stdout); import: the export file")
+    userdata.add_argument("--user", help="user key (default: the export's user, or 'local')")
+    userdata.set_defaults(func=_cmd_userdata)
+
     app = sub.add_parser("ui", help="start the chat app (Streamlit, headless) and print its URL")
     app.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     app.add_argument("--port", type=int, default=8501, help="port (default 8501)")
@@ -247,10 +291,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from index.errors import IndexError_
     from retrieval.errors import QueryError
+    from userdata.errors import UserDataError
 
     try:
         return int(args.func(args))
-    except (IndexError_, QueryError, BatchInputError) as exc:
+    except (IndexError_, QueryError, BatchInputError, UserDataError) as exc:
         print(f"qbank: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

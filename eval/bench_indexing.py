@@ -1,0 +1,213 @@
+"""Indexing benchmark: embedding throughput before/after, and a big bank built, killed and resumed.
+
+    python -m eval.bench_indexing throughput [--repeats 5]
+    python -m eval.bench_indexing big-bank [--questions 32000 --megabytes 15]
+
+`throughput` embeds every unit of the five banks with the embedder as it was before length
+bucketing (characters sorted, fixed batches of 32, db0b341) and with index/embed_pipeline.py,
+alternating the two in one process, on the same ONNX session; medians and their ratio.
+`big-bank` writes the synthetic bank (eval/synthetic_bank.py) and runs `qbank index --rebuild`
+on it in child processes: once from an empty embedding cache (wall time, CPU time, peak RSS),
+then again from an empty cache killed (SIGKILL) as soon as its progress line reads 50 %, then
+the restart. CPU seconds are reported beside wall seconds because a shared machine's other load
+stretches wall time but not the work done.
+Each writes its section of eval/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from eval.bench_tools import ROOT, machine, offline_env, run_child_with_cpu, write_section
+from index.batching import token_batches
+from index.embed_pipeline import embed_texts
+from index.embedder import OnnxMiniLM
+from index.units import build_units
+from ingest.corpus import default_bank_dir, ingest_paths
+
+THROUGHPUT = "Indexing: embedding throughput"
+BIG_BANK = "Indexing: a 15 MB bank, killed and resumed"
+LEGACY_BATCH = 32
+
+
+class LegacyBatching:
+    """OnnxMiniLM.embed as of db0b341: sorted by characters, 32 texts a pass, padded per pass."""
+
+    name = OnnxMiniLM.name
+    dimension = OnnxMiniLM.dimension
+
+    def __init__(self, model: OnnxMiniLM) -> None:
+        self._model = model
+        self._tokenizer = model._tokenizer
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), LEGACY_BATCH):
+            batch = order[start : start + LEGACY_BATCH]
+            encoded = [e.ids for e in self._tokenizer.encode_batch([texts[i] for i in batch])]
+            out[batch] = self._model._run(encoded, max(len(ids) for ids in encoded))
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def padded_tokens(lengths: np.ndarray, batches: list[np.ndarray]) -> int:
+    return int(sum(int(lengths[b].max()) * len(b) for b in batches))
+
+
+def throughput(repeats: int) -> str:
+    texts = [u.text for u in build_units(ingest_paths([default_bank_dir()]).entries)]
+    model = OnnxMiniLM()
+    legacy = LegacyBatching(model)
+    lengths = model.token_lengths(texts)
+    by_chars = np.array(sorted(range(len(texts)), key=lambda i: len(texts[i])))
+    legacy_work = padded_tokens(lengths, [by_chars[s : s + LEGACY_BATCH] for s in range(0, len(texts), LEGACY_BATCH)])
+    new_work = padded_tokens(lengths, token_batches(lengths))
+    model.embed(texts[:64])  # warm the session
+    runs: dict[str, list[tuple[float, float]]] = {"before": [], "after": []}
+    for _ in range(repeats):
+        for label, run in (("before", lambda: legacy.embed(texts)), ("after", lambda: embed_texts(texts, model))):
+            wall, cpu = time.perf_counter(), time.process_time()
+            run()
+            runs[label].append((time.perf_counter() - wall, time.process_time() - cpu))
+    rate = {k: statistics.median(len(texts) / w for w, _ in v) for k, v in runs.items()}
+    cpu_rate = {k: statistics.median(len(texts) / c for _, c in v) for k, v in runs.items()}
+    check = np.abs(legacy.embed(texts[:200]) - embed_texts(texts[:200], model).vectors).max()
+    rows = [
+        ("texts per second (median wall)", f"{rate['before']:.0f}", f"{rate['after']:.0f}"),
+        ("texts per CPU-second (median)", f"{cpu_rate['before']:.0f}", f"{cpu_rate['after']:.0f}"),
+        ("tokens through the model, padding included", f"{legacy_work:,}", f"{new_work:,}"),
+    ]
+    lines = [
+        f"## {THROUGHPUT}",
+        "",
+        f"Command: `.venv/bin/python -m eval.bench_indexing throughput --repeats {repeats}`. "
+        f"Run {datetime.now():%Y-%m-%d %H:%M}; {machine()}.",
+        f"All {len(texts):,} units of the five banks ({int(lengths.sum()):,} real tokens), embedded with no cache "
+        f"{repeats}× by each, alternating, in one process on one ONNX session. *Before*: db0b341's batching "
+        "(sorted by characters, 32 texts a pass). *After*: index/embed_pipeline.py (sorted by real token "
+        f"count, passes of ≤ {2048:,} padded tokens and ≤ 128 texts). Largest difference between their vectors: "
+        f"{check:.1e}.",
+        "",
+        "| measurement | before | after | after ÷ before |",
+        "|---|---|---|---|",
+        *[f"| {name} | {a} | {b} | {_ratio(b, a)} |" for name, a, b in rows],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _ratio(new: str, old: str) -> str:
+    return f"{float(new.replace(',', '')) / float(old.replace(',', '')):.2f}×"
+
+
+_EMBEDDED = re.compile(r"Embedding ([\d,]+) of ([\d,]+)")
+_PERCENT = re.compile(r"^\[\s*(\d+)%\]")
+
+
+def _index_command(bank_dir: Path, index_dir: Path) -> tuple[list[str], dict[str, str]]:
+    qbank = str(Path(sys.executable).with_name("qbank"))
+    env = offline_env(QBANK_BANK_DIR=str(bank_dir), QBANK_INDEX_DIR=str(index_dir))
+    return [qbank, "index", "--rebuild"], env
+
+
+def _killed_at(percent: int, bank_dir: Path, index_dir: Path) -> tuple[str, float]:
+    """Start a build, SIGKILL it once its progress reaches `percent`; its last line and its age."""
+    command, env = _index_command(bank_dir, index_dir)
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    last = ""
+    for line in process.stdout:
+        last = line.strip() or last
+        reached = _PERCENT.match(last)
+        if reached and int(reached.group(1)) >= percent:
+            break
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return last, time.perf_counter() - started
+
+
+def big_bank(questions: int, megabytes: float) -> str:
+    from eval.synthetic_bank import write_bank
+
+    work = Path(tempfile.mkdtemp(prefix="qbank-bigbank-"))
+    try:
+        bank = write_bank(work / "banks" / "synthetic.md", questions, megabytes)
+        size = bank.stat().st_size / 1e6
+        command, env = _index_command(bank.parent, work / "full" / "index")
+        full, full_rss, full_cpu = run_child_with_cpu(command, env)
+        resumed_dir = work / "resumed" / "index"
+        last, killed_after = _killed_at(50, bank.parent, resumed_dir)
+        from index.embedding_cache import EmbeddingCache
+        from index.paths import cache_path
+
+        cache = EmbeddingCache(cache_path(resumed_dir))
+        cached = cache.count()
+        cache.close()
+        command, env = _index_command(bank.parent, resumed_dir)
+        restart, restart_rss, restart_cpu = run_child_with_cpu(command, env)
+        done = _EMBEDDED.search(last)
+        killed_note = f"{done.group(1)} of {done.group(2)} units embedded" if done else last
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    rows = [
+        ("full build from an empty cache: wall (s)", f"{full:.0f}", "≤ 600"),
+        ("full build: CPU, user + system (s)", f"{full_cpu:.0f}", "–"),
+        ("peak RSS of the full build (MB)", f"{full_rss:.0f}", "≤ 1,536"),
+        (f"second build killed at 50 % ({killed_after:.0f} s): cache rows committed", f"{cached:,}", "–"),
+        ("restart after the kill, to a complete index: wall (s)", f"{restart:.0f}", "–"),
+        ("restart ÷ full build, wall", f"{restart / full:.2f}", "≤ 0.60"),
+        ("restart ÷ full build, CPU", f"{restart_cpu / full_cpu:.2f}", "≤ 0.60"),
+        ("peak RSS of the restart (MB)", f"{restart_rss:.0f}", "≤ 1,536"),
+    ]
+    lines = [
+        f"## {BIG_BANK}",
+        "",
+        "Command: `.venv/bin/python -m eval.bench_indexing big-bank "
+        f"--questions {questions} --megabytes {megabytes:g}`. "
+        f"Run {datetime.now():%Y-%m-%d %H:%M}; {machine()}.",
+        f"Bank: {size:.1f} MB, {questions:,} questions recombined from the real banks' sentences "
+        "(`python -m eval.synthetic_bank`). Each build is `qbank index --rebuild` in its own process "
+        f"(model load included). At the kill its last progress line said: {killed_note}.",
+        "",
+        "| measurement | value | target |",
+        "|---|---|---|",
+        *[f"| {name} | {value} | {target} |" for name, value, target in rows],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    fast = sub.add_parser("throughput", help="embedding throughput on the five banks, before vs after")
+    fast.add_argument("--repeats", type=int, default=5)
+    big = sub.add_parser("big-bank", help="build, kill at 50 %% and resume a synthetic big bank")
+    big.add_argument("--questions", type=int, default=32_000)
+    big.add_argument("--megabytes", type=float, default=15.0)
+    args = parser.parse_args(argv)
+    if args.what == "throughput":
+        section, title = throughput(args.repeats), THROUGHPUT
+    else:
+        section, title = big_bank(args.questions, args.megabytes), BIG_BANK
+    write_section(title, section)
+    print(section)
+    print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Embed many texts fast and resumably.
+
+Texts already in the embedding cache are reused; the rest are embedded in batches of similar
+real token length (index/batching.py) and written to the cache every few batches, each write one
+transaction, so a build that is killed resumes where it stopped. Progress reports counts, rate
+and an ETA computed from the padded tokens still to go (batches run shortest first, so a rate in
+texts per second would promise too much early on).
+
+The cache is a speed-up and nothing more: when it cannot be opened, read or written, the reason
+is logged with its traceback, reported once, and the build goes on without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from index.batching import token_batches
+from index.embedder import Embedder, text_lengths
+from index.embedding_cache import EmbeddingCache, cache_key
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_BATCHES = 8  # batches embedded between two cache commits: a kill loses at most this many
+
+
+@dataclass(frozen=True)
+class EmbedProgress:
+    done: int  # texts embedded so far in this run
+    total: int  # texts this run has to embed (the cache had the others)
+    reused: int  # texts whose vectors came from the cache
+    seconds: float  # since embedding started
+    tokens_done: int  # padded tokens, the unit of work
+    tokens_total: int
+
+    @property
+    def rate(self) -> float:
+        """Texts embedded per second."""
+        return self.done / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if not self.tokens_done or self.seconds <= 0:
+            return None
+        return (self.tokens_total - self.tokens_done) * self.seconds / self.tokens_done
+
+    @property
+    def fraction(self) -> float:
+        return self.tokens_done / self.tokens_total if self.tokens_total else 1.0
+
+    def describe(self, noun: str = "passages") -> str:
+        eta = self.eta_seconds
+        parts = [f"Embedding {self.done:,} of {self.total:,} {noun}"]
+        if self.reused:
+            parts[0] += f" ({self.reused:,} more from the cache)"
+        if self.done:
+            parts.append(f"{self.rate:,.0f}/s")
+        if eta is not None and self.done < self.total:
+            parts.append(f"ETA {tqdm.format_interval(eta)}")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class EmbedResult:
+    vectors: np.ndarray
+    computed: int
+    reused: int
+    cache_problem: str | None  # why the cache was given up, if it was
+
+
+def open_cache(path: Path) -> tuple[EmbeddingCache | None, str | None]:
+    try:
+        return EmbeddingCache(path), None
+    except (sqlite3.Error, OSError) as exc:
+        log.warning("embedding cache %s cannot be opened; building without it", path, exc_info=True)
+        return None, f"the embedding cache {path} cannot be opened ({exc}); building without it"
+
+
+class _CacheWriter:
+    """Buffers new vectors and commits them every CHECKPOINT_BATCHES batches; gives up on the
+    cache (not the build) at the first failure."""
+
+    def __init__(self, cache: EmbeddingCache | None, every: int) -> None:
+        self.cache = cache
+        self.every = max(1, every)
+        self.problem: str | None = None
+        self._pending: list[tuple[str, np.ndarray]] = []
+        self._batches = 0
+
+    def add(self, rows: list[tuple[str, np.ndarray]]) -> None:
+        if self.cache is None:
+            return
+        self._pending.extend(rows)
+        self._batches += 1
+        if self._batches % self.every == 0:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.cache is None or not self._pending:
+            return
+        try:
+            self.cache.store(self._pending)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("embedding cache write failed; building without the cache", exc_info=True)
+            self.problem = f"the embedding cache could not be written ({exc}); the build goes on without it"
+            self.cache = None
+        self._pending = []
+
+
+def embed_texts(
+    texts: Sequence[str],
+    embedder: Embedder,
+    cache: EmbeddingCache | None = None,
+    progress: Callable[[EmbedProgress], None] | None = None,
+    checkpoint_batches: int = CHECKPOINT_BATCHES,
+) -> EmbedResult:
+    """One L2-normalized vector per text, in order; only texts missing from the cache are embedded."""
+    keys = [cache_key(embedder.name, t) for t in texts]
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    first: dict[str, int] = {}
+    for position, key in enumerate(keys):
+        first.setdefault(key, position)
+    problem = None
+    cached: set[str] = set()
+    if cache is not None:
+        try:
+            for key, vector in cache.lookup(list(first), embedder.dimension):
+                vectors[first[key]] = vector
+                cached.add(key)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("embedding cache read failed; building without the cache", exc_info=True)
+            problem = f"the embedding cache could not be read ({exc}); the build goes on without it"
+            cache = None
+    todo = np.fromiter((p for k, p in first.items() if k not in cached), dtype=np.int64)
+    lengths = text_lengths(embedder, [texts[p] for p in todo]) if len(todo) else np.zeros(0, np.int64)
+    batches = token_batches(lengths)
+    padded = [int(lengths[b].max()) * len(b) for b in batches]
+    tokens_total = sum(padded)
+    writer = _CacheWriter(cache, checkpoint_batches)
+    reused = len(first) - len(todo)
+    started = time.perf_counter()
+    done = tokens_done = 0
+    for batch, work in zip(batches, padded):
+        positions = todo[batch]
+        embedded = embedder.embed([texts[p] for p in positions])
+        vectors[positions] = embedded
+        writer.add([(keys[p], v) for p, v in zip(positions, embedded)])
+        done += len(positions)
+        tokens_done += work
+        if progress is not None:
+            elapsed = time.perf_counter() - started
+            progress(EmbedProgress(done, len(todo), reused, elapsed, tokens_done, tokens_total))
+    writer.flush()
+    for position, key in enumerate(keys):  # repeated texts share the vector of their first occurrence
+        if first[key] != position:
+            vectors[position] = vectors[first[key]]
+    return EmbedResult(vectors=vectors, computed=len(todo), reused=reused, cache_problem=problem or writer.problem)
