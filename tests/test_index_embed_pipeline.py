@@ -97,7 +97,7 @@ class ParkingEmbedder(HashingEmbedder):
         return super().embed(texts)
 
 
-build_index(Path(index_dir), [Path(b) for b in banks], ParkingEmbedder())
+build_index(Path(index_dir), [Path(b) for b in banks], ParkingEmbedder(), multilingual=False)
 """
 
 
@@ -114,7 +114,7 @@ def test_a_killed_build_keeps_its_committed_batches_and_the_restart_embeds_only_
     assert committed > 0, "nothing was committed before the kill: the cache is written only at the end"
     assert not index_dir.exists(), "the killed build did not get as far as an index"
 
-    report = build_index(index_dir, [BANKS], HashingEmbedder())
+    report = build_index(index_dir, [BANKS], HashingEmbedder(), multilingual=False)
     distinct = len({u.text for u in build_units(report.ingest.entries)})
     assert report.embedded == distinct - committed  # the restart embeds only what the kill lost
     load_index(HashingEmbedder(), index_dir).close()
@@ -136,7 +136,11 @@ def test_a_failing_cache_write_does_not_fail_the_build(tmp_path):
     _refuse_writes(cache_path(index_dir))
     messages: list[str] = []
     report = build_index(
-        index_dir, [BANKS / "002_2452c354e5d17cd9.txt"], HashingEmbedder(), lambda m, _f: messages.append(m)
+        index_dir,
+        [BANKS / "002_2452c354e5d17cd9.txt"],
+        HashingEmbedder(),
+        lambda m, _f: messages.append(m),
+        multilingual=False,
     )
     assert report.embedded == report.units > 0
     assert any("could not be written" in m and "disk is full" in m for m in messages), messages
@@ -153,7 +157,11 @@ def test_a_cache_that_cannot_be_opened_does_not_fail_the_build(tmp_path):
     cache_path(index_dir).parent.write_text("a file where the cache folder should be")
     messages: list[str] = []
     report = build_index(
-        index_dir, [BANKS / "003_8da98e45320d8b09.txt"], HashingEmbedder(), lambda m, _f: messages.append(m)
+        index_dir,
+        [BANKS / "003_8da98e45320d8b09.txt"],
+        HashingEmbedder(),
+        lambda m, _f: messages.append(m),
+        multilingual=False,
     )
     assert report.embedded == report.units > 0
     assert any("cannot be opened" in m for m in messages), messages
@@ -175,7 +183,9 @@ def test_repeated_texts_are_embedded_once_and_share_their_vector(tmp_path):
 
 def test_progress_reports_counts_rate_and_eta(tmp_path):
     messages: list[tuple[str, float]] = []
-    build_index(tmp_path / "index", [BANKS], HashingEmbedder(), lambda m, f: messages.append((m, f)))
+    build_index(
+        tmp_path / "index", [BANKS], HashingEmbedder(), lambda m, f: messages.append((m, f)), multilingual=False
+    )
     embedding = [m for m, _ in messages if m.startswith("Embedding ") and " of " in m]
     assert len(embedding) > 10
     assert any(re.fullmatch(r"Embedding [\d,]+ of [\d,]+ passages · [\d,]+/s · ETA \d\d:\d\d", m) for m in embedding), (

@@ -40,7 +40,7 @@ def ivf_index_dir(tmp_path_factory) -> Path:
     original = vector_index.FLAT_MAX_VECTORS
     vector_index.FLAT_MAX_VECTORS = 1000  # the five banks have ~2,650 units
     try:
-        build_index(index_dir, [BANKS], HashingEmbedder())
+        build_index(index_dir, [BANKS], HashingEmbedder(), multilingual=False)
     finally:
         vector_index.FLAT_MAX_VECTORS = original
     return index_dir
