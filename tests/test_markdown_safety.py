@@ -113,3 +113,17 @@ MARKDOWN_BITS = st.sampled_from(
 @given(st.lists(MARKDOWN_BITS, max_size=30).map("".join))
 def test_random_markdown_renders_inert(text):
     assert dangers(commonmark_html(safe_markdown(text))) == []
+
+
+def test_very_long_text_is_shown_literally_and_quickly():
+    import time
+
+    from textkit.markdown_safety import MAX_PARSED_CHARS
+
+    text = "![x](http://h/i.png) <img src=http://h/j.png>\n" + "[" * (10 * MAX_PARSED_CHARS)
+    started = time.perf_counter()
+    out = safe_markdown(text)
+    assert time.perf_counter() - started < 2
+    html = commonmark_html(out)
+    assert dangers(html) == []
+    assert visible_text(html).startswith("![x](http://h/i.png) <img src=http://h/j.png>")

@@ -27,6 +27,8 @@ from markdown_it.tree import SyntaxTreeNode
 
 SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 SAFE_IMAGE_SCHEMES = frozenset({"http", "https"})
+# Parsing is superlinear on some inputs (100k "[" take seconds): longer text is shown literally.
+MAX_PARSED_CHARS = 10_000  # the longest answer in the banks has under 2,000
 
 # CommonMark with GFM tables and strikethrough, as Streamlit renders it. No HTML rendering is
 # needed (nothing is rendered to HTML here), but html_* tokens must be produced to be escaped.
@@ -240,5 +242,13 @@ class _Writer:
 
 def safe_markdown(text: str) -> str:
     """`text` as markdown that shows the same prose, lists, tables and code, and can fetch or run nothing."""
-    tree = SyntaxTreeNode(_PARSER.parse(str(text)))
+    text = str(text)
+    if len(text) > MAX_PARSED_CHARS:
+        return literal_markdown(text)
+    tree = SyntaxTreeNode(_PARSER.parse(text))
     return _Writer().blocks(tree.children)
+
+
+def literal_markdown(text: str) -> str:
+    """Markdown that shows `text` exactly as written, line for line (no formatting at all)."""
+    return _Writer.literal_lines(str(text))
