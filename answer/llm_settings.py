@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,7 +55,7 @@ class LLMSettings:
     provider: Provider = "openai"
     base_url: str
     model: str
-    api_key: str = "not-needed"
+    api_key: str = field(default="not-needed", repr=False)  # a secret: kept out of reprs, logs and tracebacks
     timeout_s: float = 20  # longest wait for the next chunk (and, by default, for the first token)
     max_context_tokens: int = 1500  # tiktoken budget for the numbered sources
     temperature: float = 0.1

@@ -131,3 +131,8 @@ def test_a_user_entered_url_never_receives_the_server_key(secret_app_env):
     at.sidebar.text_input(key="llm_base_url_openai").set_value(server.url + "/v1").run()
     _ask(at, "What is KV caching?")
     assert server.requests and server.requests[-1].headers.get("authorization") == f"Bearer {SECRET}"
+
+
+def test_the_key_is_not_in_the_settings_repr():
+    """Settings end up in logs and tracebacks; the key must not come with them."""
+    assert SECRET not in repr(configured()) and SECRET not in str(configured())
