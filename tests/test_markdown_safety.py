@@ -106,7 +106,8 @@ MARKDOWN_BITS = st.sampled_from(
         "!", "[", "]", "(", ")", "<", ">", "`", "```", "~~~", "\\", "*", "_", "|", "&", "#", ";", ":", '"',
         "\n", "\n\n", "    ", "- ", "1. ", "> ", "---", "img", "src=", "http://h/x.png", "javascript:", "&#33;",
         "&lt;", "<img src=http://h/i.png>", "<script>", "![a](http://h/a.png)", "[r]: http://h/r.png", "![r]",
-        "| a | b |\n|---|---|\n", "a", " ",
+        "| a | b |\n|---|---|\n", "a", " ", "\r", "\t", "~~", "<http://h/a>", "&#x21;", "[^1]", "```x`", "\\`",
+        "<!--", "-->", "<div>", "1) ", "===",
     ]
 )  # fmt: skip
 
@@ -142,3 +143,10 @@ def test_every_real_bank_answer_renders_exactly_as_before():
     assert len(entries) > 1000
     changed = [e.id for e in entries if renderer.render(safe_markdown(e.answer)) != renderer.render(e.answer)]
     assert changed == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(MARKDOWN_BITS, max_size=30).map("".join))
+def test_random_markdown_is_stable_when_sanitized_again(text):
+    once = safe_markdown(text)
+    assert commonmark_html(safe_markdown(once)) == commonmark_html(once)

@@ -35,7 +35,7 @@ MAX_PARSED_CHARS = 10_000  # the longest answer in the banks has under 2,000
 _PARSER = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # \n stays (a line break); \r would be one too
 _LANGUAGE = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")
 _URL_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~:/?#@!$&'*+,;=%]")
 
