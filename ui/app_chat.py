@@ -123,7 +123,7 @@ def _ask(searcher, query: str, intent: str | None, settings) -> None:
                     continue
                 text += str(item)
                 if time.monotonic() - shown > STREAM_REFRESH_S:
-                    slot.markdown(safe_markdown(text) + CURSOR)
+                    slot.markdown(safe_markdown(text + CURSOR))
                     shown = time.monotonic()
         except Exception as exc:
             what, fix = describe(exc)

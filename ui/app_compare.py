@@ -10,7 +10,8 @@ MAX_COLUMNS = 3
 
 
 def _points(points) -> str:
-    return "\n".join(f"- {safe_markdown(text)} [{n}]" for text, n in points)
+    # Sanitized as one document: a sanitized point glued into a list item could reopen as markdown.
+    return safe_markdown("\n".join(f"- {' '.join(str(text).split())} [{n}]" for text, n in points))
 
 
 def render_compare(answer) -> None:

@@ -55,6 +55,7 @@ def run_app(host: str = "127.0.0.1", port: int = 8501) -> int:
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TRANSFORMERS_OFFLINE", "1")
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    env.setdefault("ORT_DISABLE_TELEMETRY", "1")
     env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
     print(f"qbank app: {app_url(host, port)}  (Ctrl-C to stop)", flush=True)
     process = subprocess.Popen(streamlit_command(host, port), env=env, cwd=APP.parent.parent)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -71,7 +71,7 @@ def _configured_llm() -> tuple[object | None, str | None]:
 
 def _llm_settings(configured, problem: str | None) -> tuple[object | None, str | None]:
     """Backend settings edited in the sidebar, on top of the configured ones (budgets, deadlines…)."""
-    from answer.llm_settings import DEFAULT_BASE_URL, DEFAULT_OPENAI_MODEL, PROVIDERS, LLMConfigError, LLMSettings
+    from answer.llm_settings import DEFAULT_BASE_URL, DEFAULT_OPENAI_MODEL, PROVIDERS, LLMConfigError, browser_settings
 
     provider = st.selectbox(
         "Provider",
@@ -91,25 +91,29 @@ def _llm_settings(configured, problem: str | None) -> tuple[object | None, str |
         key=f"llm_model_{provider}",
         placeholder="e.g. smollm2:135m",
     )
+    # The configured key stays on the server: the field starts empty and says whether one is set.
+    server_key = configured is not None and same and configured.api_key != "not-needed"
     api_key = st.text_input(
-        "API key", value=configured.api_key if same else "", type="password", key=f"llm_key_{provider}"
+        "API key",
+        value="",
+        type="password",
+        key=f"llm_key_{provider}",
+        placeholder="set on the server" if server_key else "",
+        help="Leave empty to use the server's key, which is sent only to the server's configured base URL. "
+        "Another base URL gets only a key typed here.",
     )
     timeout = st.number_input(
         "Timeout (s)", 1.0, 300.0, float(configured.timeout_s) if configured else 20.0, step=1.0, key="llm_timeout"
     )
     if problem:
         st.warning(plain(f"The configured LLM settings are not usable: {problem}"))
-    values = {f.name: getattr(configured, f.name) for f in fields(configured)} if configured else {}
-    values = {name: value for name, value in values.items() if value is not None}  # None: the default
-    values.update(provider=provider, base_url=base_url.strip(), model=model.strip(), timeout_s=timeout)
-    if api_key.strip():
-        values["api_key"] = api_key.strip()
-    else:
-        values.pop("api_key", None)
     try:
-        return LLMSettings.from_mapping(values), None
+        settings = browser_settings(
+            configured, provider=provider, base_url=base_url, model=model, api_key=api_key, timeout_s=timeout
+        )
     except LLMConfigError as exc:
         return None, str(exc)
+    return settings, None
 
 
 def render_sidebar(searcher) -> Settings:

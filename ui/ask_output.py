@@ -19,6 +19,7 @@ from answer.types import Answer, AnswerStatus, Intent
 from retrieval.errors import QueryError
 from retrieval.searcher import Searcher
 from retrieval.types import SearchFilters
+from textkit.terminal import terminal_safe
 from ui.search_output import parse_batch_line, raw_query
 
 
@@ -76,17 +77,18 @@ def sources_text(answer: Answer) -> str:
 
 
 def stream_to_terminal(stream: Iterable[str | Answer], out: TextIO) -> Answer:
-    """Write the chunks as they come, then the sources; returns the final Answer."""
+    """Write the final, checked answer and its sources; returns the final Answer.
+
+    The chunks before it are not printed: an LLM's chunks are its raw output (invented citations,
+    unsupported sentences, markup) before the support check, and a terminal cannot take them back.
+    Bank and model text reach the terminal without control sequences."""
     final: Answer | None = None
     for item in stream:
         if isinstance(item, Answer):
             final = item
-            continue
-        out.write(item)
-        out.flush()
     assert final is not None, "an answer stream ends with its Answer"
     tail = sources_text(final)
-    out.write("\n" + ("\n" + tail + "\n" if tail else ""))
+    out.write(terminal_safe(final.markdown + "\n" + ("\n" + tail + "\n" if tail else "")))
     out.flush()
     return final
 

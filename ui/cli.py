@@ -10,10 +10,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-# Offline by construction: no library may try to reach a model hub.
+# Offline by construction: no library may try to reach a model hub, and onnxruntime must not send
+# telemetry (it resolves a Microsoft host otherwise); set before anything imports onnxruntime.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -221,6 +223,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         final = next(item for item in stream if not isinstance(item, str))
         print(json.dumps(answer_json(final), ensure_ascii=False, indent=2))
     else:
+        if settings is not None and sys.stderr.isatty():
+            print("qbank: asking the LLM; the answer is shown once it is checked against the sources", file=sys.stderr)
         final = stream_to_terminal(stream, sys.stdout)
     return 1 if final.status is AnswerStatus.REJECTED else 0
 

@@ -9,6 +9,7 @@ from typing import TextIO
 from retrieval.errors import QueryError
 from retrieval.searcher import Searcher
 from retrieval.types import SearchFilters, SearchResult
+from textkit.terminal import terminal_safe
 
 
 def result_json(result: SearchResult) -> dict[str, object]:
@@ -40,7 +41,7 @@ def result_text(result: SearchResult) -> str:
         answered = "" if entry.has_answer else "  (no answer in bank)"
         lines.append(f"{rank:>2}. [{hit.score:.2f}] {entry.question}{answered}")
         lines.append(f"      {entry.bank_file} #{entry.number} · {entry.section or entry.bank_title}")
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))  # bank text must not drive the terminal
 
 
 def parse_batch_line(line: str) -> tuple[str, list[dict[str, str]] | None]:
