@@ -14,6 +14,7 @@ from index.build import MULTILINGUAL_FILE, VECTORS_FILE
 from index.calibration import CALIBRATION_FILE, Calibration, CalibrationError
 from index.embedder import Embedder
 from index.errors import IndexCorruptError, IndexMissingError
+from index.faiss_header import FaissHeaderError, check_declared_sizes
 from index.manifest import Manifest
 from index.models import MULTILINGUAL
 from index.paths import default_index_dir, previous_dir
@@ -65,20 +66,29 @@ def load_index(
         if not required.exists():
             raise IndexCorruptError(str(index_dir), f"{required.name} is missing")
     calibration = calibration or _read_calibration(index_dir, manifest)
-    vectors = _read_vectors(index_dir, VECTORS_FILE, manifest.faiss_index_params or {"kind": "flat"})
+    counts = manifest.counts
+    vectors = _read_vectors(
+        index_dir,
+        VECTORS_FILE,
+        manifest.faiss_index_params or {"kind": "flat"},
+        manifest.dimension,
+        counts.get("units"),
+    )
     multilingual_vectors = None
     if MULTILINGUAL in manifest.models:
-        multilingual_vectors = _read_vectors(index_dir, MULTILINGUAL_FILE, {"kind": "flat"})
+        multilingual_vectors = _read_vectors(
+            index_dir, MULTILINGUAL_FILE, {"kind": "flat"}, None, counts.get("entries")
+        )
     store = Store(store_path)
     try:
         entries = tuple(store.entries())
         units = store.units()
         variant_rows = store.variants()
         vocabulary = store.vocabulary()
+        store.check_keyword_index()
     except (sqlite3.DatabaseError, ValueError, KeyError) as exc:
         store.close()
         raise IndexCorruptError(str(index_dir), f"{STORE_FILE} cannot be read: {exc}") from None
-    counts = manifest.counts
     if (
         vectors.d != manifest.dimension
         or vectors.ntotal != len(units)
@@ -119,10 +129,15 @@ def load_index(
     )
 
 
-def _read_vectors(index_dir: Path, name: str, params: dict) -> faiss.Index:
+def _read_vectors(index_dir: Path, name: str, params: dict, dimension: int | None, count: int | None) -> faiss.Index:
     path = index_dir / name
     if not path.exists():
         raise IndexCorruptError(str(index_dir), f"{name} is missing")
+    try:
+        # Sizes first: FAISS would allocate whatever a damaged header declares before failing.
+        check_declared_sizes(path, str(params.get("kind", "flat")), dimension, count)
+    except (FaissHeaderError, OSError) as exc:
+        raise IndexCorruptError(str(index_dir), f"{name} cannot be read: {exc}") from None
     try:
         vectors = faiss.read_index(str(path))
         configure_loaded(vectors, params)

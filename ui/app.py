@@ -23,6 +23,9 @@ from ui.app_errors import show_error  # noqa: E402
 
 
 def main() -> None:
+    from ui.log_setup import setup_logging
+
+    setup_logging()  # once per process; unexpected errors go to the log with their traceback
     st.set_page_config(page_title="qbank — interview Q&A", page_icon=":material/quiz:", layout="wide")
     app_state.init()
     try:

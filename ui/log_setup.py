@@ -1,0 +1,59 @@
+"""One rotating log file for the CLI and the app, beside the index (index/paths.py: log_path).
+
+Modules log through `logging.getLogger(__name__)`; this module only attaches the file handler,
+once per process. Unexpected errors are logged here with their traceback, while the user sees a
+one-line "internal error — details in <log path>".
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from index.paths import default_index_dir, log_path
+
+LOG_BYTES = 1_000_000  # per file; with LOG_BACKUPS old files the log never passes a few MB
+LOG_BACKUPS = 3
+_FORMAT = "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"
+
+_configured: Path | None = None
+
+
+def setup_logging(path: Path | None = None) -> Path:
+    """Attach the rotating file handler to the root logger (once); returns the log file's path.
+
+    When the log folder cannot be written (a read-only checkout), records go to stderr at WARNING
+    and above instead: logging must never be the thing that fails."""
+    global _configured
+    if _configured is not None:
+        return _configured
+    target = Path(path or log_path(default_index_dir()))
+    root = logging.getLogger()
+    handler: logging.Handler
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(target, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
+        handler.setLevel(logging.INFO)
+    except OSError:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    _configured = target
+    return target
+
+
+def current_log_path() -> Path:
+    """Where unexpected errors are logged (sets logging up if nothing has yet)."""
+    return setup_logging()
+
+
+def log_internal_error(exc: BaseException, where: str) -> str:
+    """Log `exc` with its traceback; returns the one line to show the user."""
+    path = current_log_path()
+    logging.getLogger("qbank").error("unexpected error in %s", where, exc_info=exc)
+    return f"internal error ({type(exc).__name__}) — details in {path}"
