@@ -113,8 +113,9 @@ def _build_locked(
         )
         multilingual_embedded = None
         if second is not None:
-            # The cache that failed once is not tried again.
-            usable = None if embedded.cache_problem else cache
+            # A cache that could not be read is not tried again; one that could not be written (a full
+            # disk) still has every vector it held, and the e5 pass would otherwise recompute them all.
+            usable = cache if embedded.cache_readable else None
             multilingual_embedded = embed_texts(
                 [multilingual_text(e, second) for e in entries],
                 second,

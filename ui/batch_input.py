@@ -42,7 +42,8 @@ def decoded_lines(stream: BinaryIO) -> Iterator[str]:
     head = buffered.peek(512)[:512]
     utf16 = next((codec for bom, codec in _UTF16_BOMS if head.startswith(bom)), None) or _utf16_without_bom(head)
     if utf16 is not None:
-        text = io.TextIOWrapper(buffered, encoding=utf16, errors="surrogateescape", newline=None)
+        # surrogateescape cannot stand in for a lone ASCII-range byte (a truncated last character).
+        text = io.TextIOWrapper(buffered, encoding=utf16, errors="replace", newline=None)
         for line in text:
             yield line.lstrip("\ufeff").rstrip("\n")
         return

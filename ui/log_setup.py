@@ -16,6 +16,7 @@ from index.paths import default_index_dir, log_path
 
 LOG_BYTES = 1_000_000  # per file; with LOG_BACKUPS old files the log never passes a few MB
 LOG_BACKUPS = 3
+QBANK_PACKAGES = ("qbank", "ingest", "index", "retrieval", "answer", "ui", "userdata", "eval", "textkit")
 _FORMAT = "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"
 
 _configured: Path | None = None
@@ -41,8 +42,11 @@ def setup_logging(path: Path | None = None) -> Path:
         handler.setLevel(logging.WARNING)
     handler.setFormatter(logging.Formatter(_FORMAT))
     root.addHandler(handler)
-    if root.level == logging.NOTSET or root.level > logging.INFO:
-        root.setLevel(logging.INFO)
+    # Libraries log at WARNING and above (their INFO is chatter); qbank's own packages at INFO.
+    if root.level == logging.NOTSET or root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)
+    for package in QBANK_PACKAGES:
+        logging.getLogger(package).setLevel(logging.INFO)
     _configured = target
     return target
 
