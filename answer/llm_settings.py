@@ -150,9 +150,12 @@ def _coerce(name: str, raw: Any) -> Any:
         low, high, unit = _RANGES[name]
         ok = math.isfinite(value) and low < value <= high
     if not ok:
-        kind = "a number" if name in _FLOATS else "a whole number"
-        shown = f"from {low:g} to {high:g}" if name == "temperature" else f"above {low:g} and at most {high:g} {unit}"
-        raise LLMConfigError(f"LLM setting {label} must be {kind} {shown}, not {raw!r}")
+        if name == "temperature":
+            accepted = f"a number from {low:g} to {high:g}"
+        else:
+            kind = "number" if name in _FLOATS else "whole number"
+            accepted = f"a positive {kind} of {unit}, at most {high:,g}"
+        raise LLMConfigError(f"LLM setting {label} must be {accepted}, not {raw!r}")
     return value
 
 

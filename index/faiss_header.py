@@ -61,7 +61,7 @@ def check_declared_sizes(path: Path, kind: str, dimension: int | None, count: in
     if dimension is not None and header.dimension != dimension:
         raise FaissHeaderError(f"its header says dimension {header.dimension}, the manifest {dimension}")
     if count is not None and header.ntotal != count:
-        raise FaissHeaderError(f"its header says {header.ntotal:,} vectors, the manifest {count:,}")
+        raise FaissHeaderError(f"counts disagree: its header says {header.ntotal:,} vectors, the manifest {count:,}")
     needed = header.ntotal * header.dimension * MIN_BYTES_PER_COMPONENT.get(kind, 1)
     if header.flat_floats is not None:
         if header.flat_floats != header.ntotal * header.dimension:

@@ -37,6 +37,9 @@ def max_bank_bytes() -> int:
     return int(megabytes * _MB)
 
 
+UNREADABLE = "cannot be read (permission denied); make it readable (chmod a+r) or move it out of the banks folder"
+
+
 def os_problem(exc: OSError, path: Path | None = None) -> str:
     """The one-line problem, with its fix, for an OSError met while looking at or reading a bank path."""
     if exc.errno == errno.ELOOP:
@@ -46,7 +49,7 @@ def os_problem(exc: OSError, path: Path | None = None) -> str:
             return f"is a symbolic link to a missing file ({os.readlink(path)}); fix or remove the link"
         return "no such file or folder"
     if isinstance(exc, PermissionError):
-        return "cannot be read (permission denied); make it readable (chmod a+r) or move it out of the banks folder"
+        return UNREADABLE
     return f"cannot be read ({exc.strerror or exc})"
 
 

@@ -59,7 +59,9 @@ def decoded_lines(stream: BinaryIO) -> Iterator[str]:
 def batch_lines(path: str) -> Iterator[Iterator[str]]:
     """The lines of the batch file at `path`, or of standard input for '-'."""
     if path == "-":
-        yield decoded_lines(sys.stdin.buffer)
+        binary = getattr(sys.stdin, "buffer", None)
+        # A text stream without bytes underneath (an embedding program's StringIO) is already text.
+        yield decoded_lines(binary) if binary is not None else (line.rstrip("\r\n") for line in sys.stdin)
         return
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed below, after the batch streams out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import sys
@@ -326,8 +327,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # `qbank ask … | head`: the reader has all it wanted. Point stdout at /dev/null so the
         # interpreter's final flush cannot raise again, and exit as a process killed by SIGPIPE would.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        # (When stdout is no file descriptor, in embedded use, nothing will flush to the pipe.)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except Exception as exc:
         print(f"qbank: {log_internal_error(exc, f'qbank {args.command}')}", file=sys.stderr)
