@@ -128,7 +128,7 @@ def _ask(searcher, query: str, intent: str | None, settings) -> None:
                     shown = time.monotonic()
         except Exception as exc:
             what, fix = describe(exc)
-            error = plain(what) + "  \n" + fix
+            error = plain(what) + ("  \n" + fix if fix else "")
         if answer is None and error is None:
             error = "The answer service ended without an answer: " + describe(RuntimeError("no final answer"))[0]
         turn = add_turn("assistant", answer.markdown if answer else "", answer=answer, error=error, notices=notices)

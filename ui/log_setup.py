@@ -20,18 +20,23 @@ QBANK_PACKAGES = ("qbank", "ingest", "index", "retrieval", "answer", "ui", "user
 _FORMAT = "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"
 
 _configured: Path | None = None
+_handler: logging.Handler | None = None
 
 
 def setup_logging(path: Path | None = None) -> Path:
-    """Attach the rotating file handler to the root logger (once); returns the log file's path.
+    """Attach the rotating file handler to the root logger; returns the log file's path. Calling it
+    again is free, and moves the log only when the index directory (QBANK_INDEX_DIR) moved.
 
     When the log folder cannot be written (a read-only checkout), records go to stderr at WARNING
     and above instead: logging must never be the thing that fails."""
-    global _configured
-    if _configured is not None:
-        return _configured
+    global _configured, _handler
     target = Path(path or log_path(default_index_dir()))
+    if _configured == target:
+        return target
     root = logging.getLogger()
+    if _handler is not None:
+        root.removeHandler(_handler)
+        _handler.close()
     handler: logging.Handler
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -47,7 +52,7 @@ def setup_logging(path: Path | None = None) -> Path:
         root.setLevel(logging.WARNING)
     for package in QBANK_PACKAGES:
         logging.getLogger(package).setLevel(logging.INFO)
-    _configured = target
+    _configured, _handler = target, handler
     return target
 
 
