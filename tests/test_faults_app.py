@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 from app_testing import LLM_VARIABLES, assert_no_exception, start_app, unescape
 
-from index.paths import log_path
 from ui.app_errors import describe
-from ui.input_limits import MAX_CHAT_CHARS
 
 REPO = Path(__file__).resolve().parent.parent
 BUILT = REPO / "data" / "index"
@@ -35,6 +33,8 @@ def app_copy(tmp_path, monkeypatch) -> Path:
 
 
 def test_a_paste_over_the_limit_says_the_limit_and_keeps_the_text(app_copy):
+    from ui.input_limits import MAX_CHAT_CHARS
+
     at = start_app()
     pasted = "Explain attention. " * 264  # 5,016 characters
     at.chat_input[0].set_value(pasted).run()
@@ -82,7 +82,7 @@ def test_an_unexpected_error_in_the_chat_points_at_the_log(app_copy, monkeypatch
     at.chat_input[0].set_value("What is dropout?").run()
     assert_no_exception(at)
     turn = at.session_state["turns"][-1]
-    log = log_path(app_copy)
+    log = app_copy.parent / "logs" / "qbank.log"
     error = unescape(turn.error)
     assert error == f"Something went wrong: internal error (OSError) — details in {log}"
     for unrelated in ("rebuild", "Rebuild", "LLM server", "Offline"):

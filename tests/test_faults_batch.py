@@ -12,7 +12,6 @@ import sys
 import pytest
 
 from index.embedder import HashingEmbedder
-from ui.batch_input import decoded_lines
 from ui.cli import main
 
 GOOD = [b'{"query": "what is dropout"}', b'{"query": "explain lora"}']
@@ -45,6 +44,8 @@ def out_lines(capsys) -> tuple[list[dict], str]:
     ],
 )
 def test_decoded_lines(data, expected):
+    from ui.batch_input import decoded_lines
+
     assert list(decoded_lines(io.BytesIO(data))) == expected
 
 

@@ -15,7 +15,6 @@ import pytest
 
 from answer.llm_settings import LLMConfigError, LLMSettings
 from index.embedder import HashingEmbedder
-from index.paths import log_path
 from ui.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -108,7 +107,7 @@ def test_an_unexpected_error_is_one_line_and_its_traceback_is_in_the_log(hashing
         raise ZeroDivisionError("a bug deep inside")
 
     monkeypatch.setattr(ui.cli, "_open_searcher", broken)
-    log = log_path(hashing_cli)
+    log = hashing_cli.parent / "logs" / "qbank.log"
     assert main(["search", "what is dropout"]) == 1
     err = capsys.readouterr().err
     assert err == f"qbank: internal error (ZeroDivisionError) — details in {log}\n"
@@ -129,5 +128,5 @@ def test_modules_that_can_fail_log_to_the_same_file(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(corpus, "parse_markdown", explode)
     assert main(["ingest", str(BANK)]) == 1
     assert "internal error ZeroDivisionError" in capsys.readouterr().out
-    text = log_path(tmp_path / "data" / "index").read_text(encoding="utf-8")
+    text = (tmp_path / "data" / "logs" / "qbank.log").read_text(encoding="utf-8")
     assert f"unexpected error while ingesting {BANK}" in text and "ZeroDivisionError: parser bug" in text

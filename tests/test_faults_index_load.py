@@ -12,7 +12,6 @@ import pytest
 
 from index.embedder import HashingEmbedder
 from index.errors import IndexCorruptError
-from index.faiss_header import FaissHeaderError, check_declared_sizes
 from index.load import load_index
 from index.manifest import MANIFEST_FILE
 
@@ -76,6 +75,8 @@ def test_a_header_count_that_disagrees_with_the_manifest_is_refused(hashing_inde
 
 
 def test_check_declared_sizes_on_a_real_file(hashing_index_dir):
+    from index.faiss_header import FaissHeaderError, check_declared_sizes
+
     path = hashing_index_dir / "vectors.faiss"
     ntotal = struct.unpack_from("<q", path.read_bytes()[:16], 8)[0]
     check_declared_sizes(path, "flat", None, ntotal)

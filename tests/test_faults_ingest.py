@@ -15,7 +15,6 @@ from index.embedder import HashingEmbedder
 from index.load import load_index
 from index.manifest import corpus_fingerprint
 from ingest.corpus import ingest_paths
-from ingest.reader import UNREADABLE
 
 BANKS = Path(__file__).resolve().parent.parent / "data" / "banks"
 GOOD_BANK = sorted(BANKS.iterdir())[3]
@@ -118,6 +117,8 @@ def test_the_index_is_built_from_the_good_files_despite_every_kind_of_bad_one(fo
     report = build_index(index_dir, [folder], HashingEmbedder(), multilingual=False)
     errors = {r.file: r.error for r in report.ingest.failed}
     assert set(errors) == {"s.jsonl", "n.jsonl", "loop.md", "gone.md", "fifo.md", "locked.md"}
+    from ingest.reader import UNREADABLE
+
     assert errors["locked.md"] == UNREADABLE
     assert report.entries == report_of(report.ingest, GOOD_BANK.name).entries > 100
     load_index(HashingEmbedder(), index_dir).close()
