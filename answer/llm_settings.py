@@ -154,7 +154,7 @@ def _coerce(name: str, raw: Any) -> Any:
             accepted = f"a number from {low:g} to {high:g}"
         else:
             kind = "number" if name in _FLOATS else "whole number"
-            accepted = f"a positive {kind} of {unit}, at most {high:,g}"
+            accepted = f"a {kind} of {unit}, positive and at most {high:,g}"
         raise LLMConfigError(f"LLM setting {label} must be {accepted}, not {raw!r}")
     return value
 

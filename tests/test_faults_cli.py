@@ -69,7 +69,7 @@ def test_an_unusable_llm_timeout_names_the_variable_and_the_range(variable, valu
     with pytest.raises(LLMConfigError) as caught:
         LLMSettings.from_env(environ={"QBANK_LLM_MODEL": "m", variable: value})
     message = str(caught.value)
-    assert variable in message and "a positive number of seconds, at most 86,400" in message
+    assert variable in message and "a number of seconds, positive and at most 86,400" in message
     assert repr(value) in message
 
 
