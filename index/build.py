@@ -7,6 +7,7 @@ complete, so a crash or Ctrl-C mid-build leaves the previous index usable.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import shutil
 import sqlite3
@@ -32,6 +33,8 @@ from index.units import UnitKind, build_units, multilingual_text
 from index.variants import find_variants
 from index.vector_index import build_vector_index
 from ingest.corpus import IngestResult, default_bank_dir, expand_paths, ingest_paths
+
+log = logging.getLogger(__name__)
 
 VECTORS_FILE = "vectors.faiss"
 MULTILINGUAL_FILE = "multilingual.faiss"  # one e5 vector per entry, rows in entry order
@@ -179,11 +182,13 @@ def _build_locked(
         failure = _write_failure(exc)
         if failure is None:
             raise
+        log.warning("writing the index at %s failed; the previous index is unchanged", index_dir, exc_info=True)
         raise IndexWriteError(index_dir, failure) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     notify("Index ready", 1.0)
+    log.info("built %s: %d entries, %d units, %d embedded", index_dir, len(entries), len(units), computed)
     return BuildReport(
         index_dir=index_dir,
         ingest=result,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ import numpy as np
 from index.build import MULTILINGUAL_FILE, VECTORS_FILE
 from index.calibration import CALIBRATION_FILE, Calibration, CalibrationError
 from index.embedder import Embedder
-from index.errors import IndexCorruptError, IndexMissingError
+from index.errors import IndexCorruptError, IndexError_, IndexMissingError
 from index.faiss_header import FaissHeaderError, check_declared_sizes
 from index.manifest import Manifest
 from index.models import MULTILINGUAL
@@ -22,6 +23,8 @@ from index.store import STORE_FILE, Store
 from index.units import UnitKind
 from index.vector_index import VectorIndexMismatch, configure_loaded
 from ingest.entry import Entry
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -55,6 +58,14 @@ def load_index(
 ) -> LoadedIndex:
     """Open an index. `calibration` replaces the index's own (only `qbank calibrate` does that, to
     fit a new one when the code's features changed)."""
+    try:
+        return _load(embedder, index_dir, calibration)
+    except IndexError_ as exc:
+        log.warning("index refused: %s", exc)  # the caller shows it; the log keeps when it happened
+        raise
+
+
+def _load(embedder: Embedder, index_dir: Path | None, calibration: Calibration | None) -> LoadedIndex:
     index_dir = Path(index_dir or default_index_dir())
     _recover_interrupted_swap(index_dir)
     if not index_dir.exists():
