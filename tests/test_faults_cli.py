@@ -130,3 +130,21 @@ def test_modules_that_can_fail_log_to_the_same_file(tmp_path, monkeypatch, capsy
     assert "internal error ZeroDivisionError" in capsys.readouterr().out
     text = (tmp_path / "data" / "logs" / "qbank.log").read_text(encoding="utf-8")
     assert f"unexpected error while ingesting {BANK}" in text and "ZeroDivisionError: parser bug" in text
+
+
+def test_an_unwritable_log_folder_falls_back_to_the_temporary_folder(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data folder should be")
+    monkeypatch.setenv("QBANK_INDEX_DIR", str(blocker / "index"))
+    import ui.cli
+
+    def broken():
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(ui.cli, "_open_searcher", broken)
+    assert main(["search", "what is dropout"]) == 1
+    fallback = Path(tempfile.gettempdir()) / "qbank-logs" / "qbank.log"
+    assert capsys.readouterr().err == f"qbank: internal error (ZeroDivisionError) — details in {fallback}\n"
+    assert "ZeroDivisionError: a bug" in fallback.read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ one-line "internal error — details in <log path>".
 from __future__ import annotations
 
 import logging
-import sys
+import tempfile
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -21,30 +21,35 @@ _FORMAT = "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"
 
 _configured: Path | None = None
 _handler: logging.Handler | None = None
+_paths: dict[Path, Path] = {}  # wanted log path → the one in use (a fallback when it is not writable)
 
 
 def setup_logging(path: Path | None = None) -> Path:
     """Attach the rotating file handler to the root logger; returns the log file's path. Calling it
     again is free, and moves the log only when the index directory (QBANK_INDEX_DIR) moved.
 
-    When the log folder cannot be written (a read-only checkout), records go to stderr at WARNING
-    and above instead: logging must never be the thing that fails."""
+    When the folder beside the index cannot be written (a read-only checkout), the log goes to the
+    system's temporary folder instead: logging must never be the thing that fails, and a traceback
+    must never land on the user's terminal."""
     global _configured, _handler
-    target = Path(path or log_path(default_index_dir()))
-    if _configured == target:
-        return target
+    wanted = Path(path or log_path(default_index_dir()))
+    if _configured == wanted:
+        return _paths[wanted]
     root = logging.getLogger()
     if _handler is not None:
         root.removeHandler(_handler)
         _handler.close()
-    handler: logging.Handler
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(target, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
-        handler.setLevel(logging.INFO)
-    except OSError:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setLevel(logging.WARNING)
+    handler: logging.Handler = logging.NullHandler()
+    target = wanted
+    for candidate in (wanted, Path(tempfile.gettempdir()) / "qbank-logs" / wanted.name):
+        try:
+            candidate.parent.mkdir(parents=True, exist_ok=True)
+            handler = RotatingFileHandler(candidate, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
+            target = candidate
+            break
+        except OSError:
+            continue
+    handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter(_FORMAT))
     root.addHandler(handler)
     # Libraries log at WARNING and above (their INFO is chatter); qbank's own packages at INFO.
@@ -52,7 +57,8 @@ def setup_logging(path: Path | None = None) -> Path:
         root.setLevel(logging.WARNING)
     for package in QBANK_PACKAGES:
         logging.getLogger(package).setLevel(logging.INFO)
-    _configured, _handler = target, handler
+    _configured, _handler = wanted, handler
+    _paths[wanted] = target
     return target
 
 
