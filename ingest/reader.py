@@ -61,7 +61,9 @@ def read_bank_text(path: Path) -> str:
     except OSError as exc:
         raise IngestError(name, os_problem(exc, path)) from None
     if not stat.S_ISREG(info.st_mode):
-        raise IngestError(name, "not a regular file")
+        raise IngestError(
+            name, "not a regular file (a pipe, device or socket); put a bank file there or move it out of the banks"
+        )
     size = info.st_size
     limit = max_bank_bytes()
     if size > limit:
