@@ -148,3 +148,11 @@ def test_an_unwritable_log_folder_falls_back_to_the_temporary_folder(tmp_path, m
     fallback = Path(tempfile.gettempdir()) / "qbank-logs" / "qbank.log"
     assert capsys.readouterr().err == f"qbank: internal error (ZeroDivisionError) — details in {fallback}\n"
     assert "ZeroDivisionError: a bug" in fallback.read_text(encoding="utf-8")
+
+
+def test_filters_that_exclude_everything_say_so(hashing_cli, capsys):
+    # The bank without answers, answered questions only: nothing is left to search.
+    assert main(["search", "what is dropout", "--bank", BANK.name, "--answered-only"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qbank: The filters --bank/--section/--answered-only (banks 003_8da98e45320d8b09.txt; ")
+    assert "exclude every entry" in err and err.count("\n") == 1

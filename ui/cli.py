@@ -34,7 +34,7 @@ def _open_searcher():
 
 
 class UnknownBankError(Exception):
-    """--bank names a file the index does not hold."""
+    """--bank names a file the index does not hold, or the filters leave no entry in scope."""
 
 
 def _filters(args: argparse.Namespace, searcher=None):
@@ -48,11 +48,17 @@ def _filters(args: argparse.Namespace, searcher=None):
             raise UnknownBankError(
                 f"no bank named {', '.join(map(repr, unknown))} in the index; known banks: {', '.join(known)}"
             )
-    return SearchFilters(
+    filters = SearchFilters(
         banks=frozenset(args.bank or ()),
         sections=frozenset(args.section or ()),
         answered_only=bool(args.answered_only),
     )
+    if filters.active and searcher is not None and not any(filters.admits(e) for e in searcher.entries):
+        from ui.input_limits import empty_scope_message
+
+        where = "--bank/--section/--answered-only"
+        raise UnknownBankError(empty_scope_message(filters.banks, filters.sections, filters.answered_only, where))
+    return filters
 
 
 def _index_problem(index_dir: Path) -> str | None:

@@ -15,7 +15,9 @@ def chat_too_long(text: str) -> str | None:
     )
 
 
-def empty_scope_message(banks: frozenset[str], sections: frozenset[str], answered_only: bool) -> str:
+def empty_scope_message(
+    banks: frozenset[str], sections: frozenset[str], answered_only: bool, where: str = "in the sidebar"
+) -> str:
     """Said instead of an answer when the filters leave no entry to search."""
     parts = []
     if banks:
@@ -26,6 +28,6 @@ def empty_scope_message(banks: frozenset[str], sections: frozenset[str], answere
         parts.append("answered questions only")
     chosen = f" ({'; '.join(parts)})" if parts else ""
     return (
-        f"The filters in the sidebar{chosen} exclude every entry, so there is nothing to search. "
+        f"The filters {where}{chosen} exclude every entry, so there is nothing to search. "
         "Widen or clear them and ask again."
     )
