@@ -14,6 +14,7 @@ directory. Example `qbank.toml`:
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -123,17 +124,39 @@ class LLMSettings:
 
 _FLOATS = {"timeout_s", "first_token_timeout_s", "deadline_s", "temperature"}
 _INTS = {"max_context_tokens", "max_tokens"}
+# Accepted ranges, (low, high], so that inf, nan, negatives and zero are refused with the range.
+MAX_SECONDS = 86_400.0
+_RANGES: dict[str, tuple[float, float, str]] = {
+    "timeout_s": (0.0, MAX_SECONDS, "seconds"),
+    "first_token_timeout_s": (0.0, MAX_SECONDS, "seconds"),
+    "deadline_s": (0.0, MAX_SECONDS, "seconds"),
+    "max_context_tokens": (0, 1_000_000, "tokens"),
+    "max_tokens": (0, 1_000_000, "tokens"),
+}
+_ENV_OF = {name: var for var, name in ENV_FIELDS.items()}
 
 
 def _coerce(name: str, raw: Any) -> Any:
+    label = f"{name} ({_ENV_OF[name]})" if name in _ENV_OF else name
+    if name not in _FLOATS | _INTS:
+        return str(raw).strip()
     try:
-        if name in _FLOATS:
-            return float(raw)
-        if name in _INTS:
-            return int(raw)
-    except (TypeError, ValueError):
-        raise LLMConfigError(f"LLM setting {name} must be a number, not {raw!r}") from None
-    return str(raw).strip()
+        value: float = float(raw) if name in _FLOATS else int(raw)
+    except (TypeError, ValueError, OverflowError):
+        value = math.nan
+    if name == "temperature":
+        low, high, unit, ok = 0.0, 2.0, "", math.isfinite(value) and 0.0 <= value <= 2.0
+    else:
+        low, high, unit = _RANGES[name]
+        ok = math.isfinite(value) and low < value <= high
+    if not ok:
+        if name == "temperature":
+            accepted = f"a number from {low:g} to {high:g}"
+        else:
+            kind = "number" if name in _FLOATS else "whole number"
+            accepted = f"a {kind} of {unit}, positive and at most {high:,g}"
+        raise LLMConfigError(f"LLM setting {label} must be {accepted}, not {raw!r}")
+    return value
 
 
 def _config_file(config_path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path | None:

@@ -6,8 +6,11 @@ complete, so a crash or Ctrl-C mid-build leaves the previous index usable.
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections import Counter
@@ -17,18 +20,21 @@ from pathlib import Path
 
 import faiss
 
+from index.build_lock import build_lock
 from index.calibration import CALIBRATION_FILE, Calibration, calibration_for
 from index.embed_pipeline import embed_texts, open_cache
 from index.embedder import Embedder, configured_embedder_name, load_embedder, load_multilingual
-from index.errors import IndexBuildError
+from index.errors import IndexBuildError, IndexWriteError
 from index.manifest import FORMAT_VERSION, MANIFEST_FILE, Manifest, corpus_fingerprint, library_versions
 from index.models import model_set, multilingual_enabled
-from index.paths import cache_path, default_index_dir, previous_dir
+from index.paths import cache_path, default_index_dir, previous_dir, staging_prefix
 from index.store import STORE_FILE, write_store
 from index.units import UnitKind, build_units, multilingual_text
 from index.variants import find_variants
 from index.vector_index import build_vector_index
 from ingest.corpus import IngestResult, default_bank_dir, expand_paths, ingest_paths
+
+log = logging.getLogger(__name__)
 
 VECTORS_FILE = "vectors.faiss"
 MULTILINGUAL_FILE = "multilingual.faiss"  # one e5 vector per entry, rows in entry order
@@ -62,9 +68,25 @@ def build_index(
 ) -> BuildReport:
     """Build the index. `multilingual`: True loads e5 (unless QBANK_MULTILINGUAL=off), False leaves the
     e5 first stage out, or an embedder to use. `calibration=None` takes the shipped one when it was
-    fitted for the model set, else untuned defaults."""
-    started = time.perf_counter()
+    fitted for the model set, else untuned defaults.
+
+    One build per index directory at a time (IndexBusyError names the pid of the other); a folder
+    that cannot be written or a full disk is an IndexWriteError, and either way the previous index
+    stays as it was."""
     index_dir = Path(index_dir or default_index_dir())
+    with build_lock(index_dir):
+        return _build_locked(index_dir, paths, embedder, progress, multilingual, calibration)
+
+
+def _build_locked(
+    index_dir: Path,
+    paths: Sequence[Path] | None,
+    embedder: Embedder | None,
+    progress: Progress | None,
+    multilingual: Embedder | bool,
+    calibration: Calibration | None,
+) -> BuildReport:
+    started = time.perf_counter()
     notify = progress or (lambda _message, _fraction: None)
     notify("Reading the question banks", 0.02)
     # Fingerprint the files before reading them: a bank edited during the build then leaves the
@@ -94,8 +116,9 @@ def build_index(
         )
         multilingual_embedded = None
         if second is not None:
-            # The cache that failed once is not tried again.
-            usable = None if embedded.cache_problem else cache
+            # A cache that could not be read is not tried again; one that could not be written (a full
+            # disk) still has every vector it held, and the e5 pass would otherwise recompute them all.
+            usable = cache if embedded.cache_readable else None
             multilingual_embedded = embed_texts(
                 [multilingual_text(e, second) for e in entries],
                 second,
@@ -116,9 +139,12 @@ def build_index(
     question_rows = [row for row, u in enumerate(units) if u.kind is UnitKind.QUESTION]
     variants = find_variants(entries, vectors[question_rows])
 
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}-build-", dir=index_dir.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; the index is meant to be shared
+    try:
+        index_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=staging_prefix(index_dir), dir=index_dir.parent))
+        staging.chmod(0o755)  # mkdtemp makes it private; the index is meant to be shared
+    except OSError as exc:
+        raise IndexWriteError(index_dir, exc) from None
     try:
         notify("Writing the index", 0.9)
         vector_index, vector_spec = build_vector_index(vectors)
@@ -151,10 +177,18 @@ def build_index(
         # The manifest goes last: a directory without one was never finished.
         (staging / MANIFEST_FILE).write_text(manifest.to_json(), encoding="utf-8")
         _swap_into_place(staging, index_dir)
+    except (OSError, RuntimeError, sqlite3.Error) as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        failure = _write_failure(exc)
+        if failure is None:
+            raise
+        log.warning("writing the index at %s failed; the previous index is unchanged", index_dir, exc_info=True)
+        raise IndexWriteError(index_dir, failure) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     notify("Index ready", 1.0)
+    log.info("built %s: %d entries, %d units, %d embedded", index_dir, len(entries), len(units), computed)
     return BuildReport(
         index_dir=index_dir,
         ingest=result,
@@ -164,6 +198,28 @@ def build_index(
         reused=len(units) + (len(entries) if second is not None else 0) - computed,
         seconds=time.perf_counter() - started,
     )
+
+
+_WRITE_FAILURES = (
+    ("no space left", errno.ENOSPC),
+    ("disk is full", errno.ENOSPC),
+    ("disk quota", errno.EDQUOT),
+    ("read-only", errno.EROFS),
+    ("readonly", errno.EROFS),
+    ("permission denied", errno.EACCES),
+)
+
+
+def _write_failure(exc: BaseException) -> OSError | None:
+    """The OSError behind a failed write: FAISS reports one as a RuntimeError quoting strerror, and
+    SQLite as "database or disk is full"; None when `exc` is not a write failure at all."""
+    if isinstance(exc, OSError):
+        return exc
+    text = str(exc).lower()
+    for phrase, code in _WRITE_FAILURES:
+        if phrase in text:
+            return OSError(code, os.strerror(code))
+    return None
 
 
 def _swap_into_place(staging: Path, index_dir: Path) -> None:

@@ -73,6 +73,7 @@ class EmbedResult:
     computed: int
     reused: int
     cache_problem: str | None  # why the cache was given up, if it was
+    cache_readable: bool = True  # False when reading it failed (a failed write leaves it worth reading)
 
 
 def open_cache(path: Path) -> tuple[EmbeddingCache | None, str | None]:
@@ -161,4 +162,10 @@ def embed_texts(
     for position, key in enumerate(keys):  # repeated texts share the vector of their first occurrence
         if first[key] != position:
             vectors[position] = vectors[first[key]]
-    return EmbedResult(vectors=vectors, computed=len(todo), reused=reused, cache_problem=problem or writer.problem)
+    return EmbedResult(
+        vectors=vectors,
+        computed=len(todo),
+        reused=reused,
+        cache_problem=problem or writer.problem,
+        cache_readable=problem is None,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -13,7 +14,8 @@ import numpy as np
 from index.build import MULTILINGUAL_FILE, VECTORS_FILE
 from index.calibration import CALIBRATION_FILE, Calibration, CalibrationError
 from index.embedder import Embedder
-from index.errors import IndexCorruptError, IndexMissingError
+from index.errors import IndexCorruptError, IndexError_, IndexMissingError
+from index.faiss_header import FaissHeaderError, check_declared_sizes
 from index.manifest import Manifest
 from index.models import MULTILINGUAL
 from index.paths import default_index_dir, previous_dir
@@ -21,6 +23,8 @@ from index.store import STORE_FILE, Store
 from index.units import UnitKind
 from index.vector_index import VectorIndexMismatch, configure_loaded
 from ingest.entry import Entry
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -54,6 +58,14 @@ def load_index(
 ) -> LoadedIndex:
     """Open an index. `calibration` replaces the index's own (only `qbank calibrate` does that, to
     fit a new one when the code's features changed)."""
+    try:
+        return _load(embedder, index_dir, calibration)
+    except IndexError_ as exc:
+        log.warning("index refused: %s", exc)  # the caller shows it; the log keeps when it happened
+        raise
+
+
+def _load(embedder: Embedder, index_dir: Path | None, calibration: Calibration | None) -> LoadedIndex:
     index_dir = Path(index_dir or default_index_dir())
     _recover_interrupted_swap(index_dir)
     if not index_dir.exists():
@@ -65,20 +77,29 @@ def load_index(
         if not required.exists():
             raise IndexCorruptError(str(index_dir), f"{required.name} is missing")
     calibration = calibration or _read_calibration(index_dir, manifest)
-    vectors = _read_vectors(index_dir, VECTORS_FILE, manifest.faiss_index_params or {"kind": "flat"})
+    counts = manifest.counts
+    vectors = _read_vectors(
+        index_dir,
+        VECTORS_FILE,
+        manifest.faiss_index_params or {"kind": "flat"},
+        manifest.dimension,
+        counts.get("units"),
+    )
     multilingual_vectors = None
     if MULTILINGUAL in manifest.models:
-        multilingual_vectors = _read_vectors(index_dir, MULTILINGUAL_FILE, {"kind": "flat"})
+        multilingual_vectors = _read_vectors(
+            index_dir, MULTILINGUAL_FILE, {"kind": "flat"}, None, counts.get("entries")
+        )
     store = Store(store_path)
     try:
         entries = tuple(store.entries())
         units = store.units()
         variant_rows = store.variants()
         vocabulary = store.vocabulary()
+        store.check_keyword_index()
     except (sqlite3.DatabaseError, ValueError, KeyError) as exc:
         store.close()
         raise IndexCorruptError(str(index_dir), f"{STORE_FILE} cannot be read: {exc}") from None
-    counts = manifest.counts
     if (
         vectors.d != manifest.dimension
         or vectors.ntotal != len(units)
@@ -119,10 +140,15 @@ def load_index(
     )
 
 
-def _read_vectors(index_dir: Path, name: str, params: dict) -> faiss.Index:
+def _read_vectors(index_dir: Path, name: str, params: dict, dimension: int | None, count: int | None) -> faiss.Index:
     path = index_dir / name
     if not path.exists():
         raise IndexCorruptError(str(index_dir), f"{name} is missing")
+    try:
+        # Sizes first: FAISS would allocate whatever a damaged header declares before failing.
+        check_declared_sizes(path, str(params.get("kind", "flat")), dimension, count)
+    except (FaissHeaderError, OSError) as exc:
+        raise IndexCorruptError(str(index_dir), f"{name} cannot be read: {exc}") from None
     try:
         vectors = faiss.read_index(str(path))
         configure_loaded(vectors, params)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import platform
 import sqlite3
+import stat
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -20,11 +21,23 @@ CONTENT_VERSION = 3
 
 
 def corpus_fingerprint(files: list[Path]) -> str:
+    """A digest of the bank files' names and bytes. A file that cannot be read (a dangling link, a
+    link loop, no permission, a FIFO) counts by its name and the reason, never raises and never
+    blocks: ingest reports it, and once it is fixed the fingerprint changes and the index is stale."""
     digest = hashlib.sha256(f"content-v{CONTENT_VERSION}".encode())
     for path in sorted(files, key=lambda p: p.name):
-        digest.update(path.name.encode("utf-8") + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(path.name.encode("utf-8", errors="surrogateescape") + b"\0")
+        digest.update(_file_digest(path))
     return digest.hexdigest()
+
+
+def _file_digest(path: Path) -> bytes:
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return b"not a regular file"
+        return hashlib.sha256(path.read_bytes()).digest()
+    except OSError as exc:
+        return f"unreadable: {exc.errno}".encode()
 
 
 def library_versions() -> dict[str, str]:

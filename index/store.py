@@ -25,6 +25,10 @@ CREATE VIRTUAL TABLE entries_fts USING fts5(question, answer, follow_ups, sectio
 # BM25 column weights: a word in the question says more about the entry than one in its answer.
 FTS_WEIGHTS = (4.0, 1.0, 2.0, 0.5)
 
+# Loading checks the keyword index: in full (a copy in memory) up to this size, by probes above it.
+FULL_CHECK_MAX_BYTES = 64 * 1024 * 1024
+PROBE_WORDS = 8
+
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 
 
@@ -88,6 +92,33 @@ class Store:
 
     def vocabulary(self) -> dict[str, int]:
         return dict(self._conn.execute("SELECT word, frequency FROM vocabulary").fetchall())
+
+    def check_keyword_index(self) -> None:
+        """Raise sqlite3.DatabaseError when the FTS5 keyword index is damaged, so that loading
+        refuses the index instead of queries failing (or silently finding nothing) later.
+
+        FTS5's own 'integrity-check' is a write statement, refused on this read-only connection:
+        a store small enough is copied into memory and checked there; every store is probed with
+        its most frequent words, each of which must find an entry."""
+        path = self._conn.execute("PRAGMA database_list").fetchone()[2]
+        if path and Path(path).stat().st_size <= FULL_CHECK_MAX_BYTES:
+            memory = sqlite3.connect(":memory:")
+            try:
+                self._conn.backup(memory)
+                memory.execute("INSERT INTO entries_fts(entries_fts) VALUES('integrity-check')")
+            finally:
+                memory.close()
+        probes = self._conn.execute(
+            "SELECT word FROM vocabulary WHERE word GLOB '[a-z]*' AND word NOT GLOB '*[^a-z]*' "
+            "ORDER BY frequency DESC LIMIT ?",
+            (PROBE_WORDS,),
+        ).fetchall()
+        for (word,) in probes:
+            found = self._conn.execute(
+                "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ? LIMIT 1", ('"' + word + '"',)
+            ).fetchone()
+            if found is None:
+                raise sqlite3.DatabaseError(f"the keyword index finds no entry for {word!r}, a word many entries hold")
 
     def keyword_search(self, terms: Sequence[str], limit: int) -> list[tuple[int, float]]:
         """(entry ordinal, BM25 score — higher is better) for entries matching any of the terms."""

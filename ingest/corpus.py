@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -12,10 +13,12 @@ from pathlib import Path
 from ingest.entry import Entry, EntryKind, Location
 from ingest.errors import IngestError
 from ingest.markdown_parser import DraftEntry, ParsedBank, UnparsedLine, parse_markdown
-from ingest.reader import os_problem, read_bank_text
+from ingest.reader import max_bank_bytes, os_problem, read_bank_text
 from ingest.tabular import parse_csv, parse_jsonl
 from ingest.text_repair import repair_mojibake
 from ingest.tokens import count_tokens
+
+log = logging.getLogger(__name__)
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 BANK_SUFFIXES = MARKDOWN_SUFFIXES | {".csv", ".jsonl"}
@@ -76,7 +79,10 @@ def expand_paths(paths: Sequence[Path]) -> tuple[list[Path], list[FileReport]]:
 
     def add(file: Path) -> None:
         # The same file named twice (`banks/` and `banks/a.md`) is ingested once.
-        key = file.resolve()
+        try:
+            key = file.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: reading it reports the loop
+            key = file.absolute()
         if key not in seen:
             seen.add(key)
             files.append(file)
@@ -110,7 +116,7 @@ def expand_paths(paths: Sequence[Path]) -> tuple[list[Path], list[FileReport]]:
                         FileReport(str(child), child.name, error=f"unsupported file type '{child.suffix or '(none)'}'")
                     )
         elif not exists:
-            problems.append(FileReport(str(path), path.name, error="no such file or folder"))
+            problems.append(FileReport(str(path), path.name, error=_missing_problem(path)))
         elif path.suffix.lower() not in BANK_SUFFIXES:
             problems.append(
                 FileReport(str(path), path.name, error=f"unsupported file type '{path.suffix or '(none)'}'")
@@ -118,6 +124,15 @@ def expand_paths(paths: Sequence[Path]) -> tuple[list[Path], list[FileReport]]:
         else:
             add(path)
     return files, problems
+
+
+def _missing_problem(path: Path) -> str:
+    """Why a path that does not exist as a file does not: absent, a dangling link, or a link loop."""
+    try:
+        path.stat()
+    except OSError as exc:
+        return os_problem(exc, path)
+    return "no such file or folder"
 
 
 def parse_bank_file(path: Path) -> tuple[ParsedBank, bool]:
@@ -138,6 +153,7 @@ def parse_bank_file(path: Path) -> tuple[ParsedBank, bool]:
 
 
 def ingest_paths(paths: Sequence[Path] | None = None) -> IngestResult:
+    max_bank_bytes()  # a bad QBANK_MAX_BANK_MB is one SettingError up front, not one per file
     files, problems = expand_paths(list(paths) if paths else [default_bank_dir()])
     builder = _CorpusBuilder()
     reports: list[FileReport] = []
@@ -146,6 +162,16 @@ def ingest_paths(paths: Sequence[Path] | None = None) -> IngestResult:
             parsed, repaired = parse_bank_file(path)
         except IngestError as exc:
             reports.append(FileReport(str(path), path.name, error=exc.problem))
+            continue
+        except RecursionError:
+            problem = "nested too deeply for the parser; flatten the deeply nested brackets, lists or quotes"
+            reports.append(FileReport(str(path), path.name, error=problem))
+            continue
+        except Exception as exc:
+            # One bank must never abort the others: log the traceback and report the file.
+            log.error("unexpected error while ingesting %s", path, exc_info=True)
+            problem = f"could not be parsed (internal error {type(exc).__name__}; details in the qbank log)"
+            reports.append(FileReport(str(path), path.name, error=problem))
             continue
         reports.append(builder.add_bank(path, parsed, repaired))
     return IngestResult(entries=builder.entries(), reports=tuple(reports + problems))

@@ -10,3 +10,8 @@ class IngestError(Exception):
         super().__init__(f"{path}: {problem}")
         self.path = path
         self.problem = problem
+
+
+class SettingError(ValueError):
+    """An environment setting ingest reads is present but unusable. The message names the
+    variable and the values it accepts."""

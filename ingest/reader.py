@@ -3,31 +3,53 @@
 from __future__ import annotations
 
 import codecs
+import errno
+import math
 import os
 import stat
 from pathlib import Path
 
-from ingest.errors import IngestError
+from ingest.errors import IngestError, SettingError
 
 _MB = 1024 * 1024
 DEFAULT_MAX_BYTES = 20 * _MB
 
 
+MAX_BANK_MB_LIMIT = 100_000  # a sanity ceiling: no text bank is 100 GB
+
+
 def max_bank_bytes() -> int:
     """Largest bank accepted; QBANK_MAX_BANK_MB raises it for people with truly huge banks."""
     raw = os.environ.get("QBANK_MAX_BANK_MB")
-    try:
-        return int(float(raw) * _MB) if raw else DEFAULT_MAX_BYTES
-    except ValueError:  # a mistyped setting should not stop ingest: keep the default limit
+    if raw is None or not raw.strip():
         return DEFAULT_MAX_BYTES
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        megabytes = math.nan
+    # A mistyped limit is refused rather than replaced: silently using the default would drop
+    # the very bank the setting was meant to admit, and inf/nan would crash the size check.
+    if not (math.isfinite(megabytes) and 0 < megabytes <= MAX_BANK_MB_LIMIT):
+        raise SettingError(
+            f"QBANK_MAX_BANK_MB must be a number of megabytes above 0 and at most {MAX_BANK_MB_LIMIT:,} "
+            f"(default {DEFAULT_MAX_BYTES // _MB}), not {raw!r}"
+        )
+    return int(megabytes * _MB)
 
 
-def os_problem(exc: OSError) -> str:
-    """The one-line problem for an OSError met while looking at or reading a bank path."""
+UNREADABLE = "cannot be read (permission denied); make it readable (chmod a+r) or move it out of the banks folder"
+
+
+def os_problem(exc: OSError, path: Path | None = None) -> str:
+    """The one-line problem, with its fix, for an OSError met while looking at or reading a bank path."""
+    if exc.errno == errno.ELOOP:
+        return "is a symbolic link loop (the link points back at itself); remove the link or point it at a bank file"
     if isinstance(exc, FileNotFoundError | NotADirectoryError):
+        if path is not None and path.is_symlink():
+            return f"is a symbolic link to a missing file ({os.readlink(path)}); fix or remove the link"
         return "no such file or folder"
     if isinstance(exc, PermissionError):
-        return "cannot be read (permission denied)"
+        return UNREADABLE
     return f"cannot be read ({exc.strerror or exc})"
 
 
@@ -37,9 +59,11 @@ def read_bank_text(path: Path) -> str:
         # One stat: a folder on the way that may not be entered raises PermissionError here.
         info = path.stat()
     except OSError as exc:
-        raise IngestError(name, os_problem(exc)) from None
+        raise IngestError(name, os_problem(exc, path)) from None
     if not stat.S_ISREG(info.st_mode):
-        raise IngestError(name, "not a regular file")
+        raise IngestError(
+            name, "not a regular file (a pipe, device or socket); put a bank file there or move it out of the banks"
+        )
     size = info.st_size
     limit = max_bank_bytes()
     if size > limit:
@@ -52,7 +76,7 @@ def read_bank_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise IngestError(name, os_problem(exc)) from None
+        raise IngestError(name, os_problem(exc, path)) from None
     if not raw:
         raise IngestError(name, "empty file")
     text = _decode(name, raw)

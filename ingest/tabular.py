@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 from ingest.entry import EntryKind
 from ingest.markdown_parser import DraftEntry, ParsedBank, UnparsedLine
@@ -73,6 +74,19 @@ def parse_csv(text: str) -> ParsedBank:
     return ParsedBank(title=None, entries=entries, unparsed=unparsed)
 
 
+LONE_SURROGATE = (
+    "holds a lone surrogate escape such as \\ud800, which is not a character; "
+    "write the character itself or its full surrogate pair"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(draft: DraftEntry) -> bool:
+    # JSON lets "\ud800" through, but no encoder downstream (hashing, tokenizers, SQLite) can take it.
+    texts = (draft.number, draft.question, draft.answer, *draft.follow_ups, *draft.section_path)
+    return any(_SURROGATE.search(t) for t in texts)
+
+
 def parse_jsonl(text: str) -> ParsedBank:
     entries: list[DraftEntry] = []
     unparsed: list[UnparsedLine] = []
@@ -84,9 +98,14 @@ def parse_jsonl(text: str) -> ParsedBank:
         except json.JSONDecodeError:
             unparsed.append(UnparsedLine(line_no, "not valid JSON"))
             continue
+        except RecursionError:
+            unparsed.append(UnparsedLine(line_no, "brackets nested too deeply; flatten the line's structure"))
+            continue
         draft = _draft(row, line_no, len(entries) + 1) if isinstance(row, dict) else None
         if draft is None:
             unparsed.append(UnparsedLine(line_no, "no 'question' field"))
+        elif _has_lone_surrogate(draft):
+            unparsed.append(UnparsedLine(line_no, LONE_SURROGATE))
         else:
             entries.append(draft)
     return ParsedBank(title=None, entries=entries, unparsed=unparsed)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ingest.tokens import truncate_to_tokens
 from retrieval.errors import QueryError
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 QUERY_TOKEN_BUDGET = 128  # the embedder reads 256 word pieces; a question needs far fewer
 
 
@@ -21,6 +22,10 @@ class NormalizedQuery:
 def normalize_query(raw: str, token_budget: int = QUERY_TOKEN_BUDGET) -> NormalizedQuery:
     if not isinstance(raw, str):
         raise QueryError("the query must be text")
+    if _SURROGATE.search(raw):
+        # Lone surrogates come from a JSON escape like \ud800 or from bytes that are not UTF-8
+        # (decoded with surrogateescape); no model or encoder downstream can take them.
+        raise QueryError("the query is not valid text (it holds bytes that are not UTF-8 or a lone \\ud8xx escape)")
     text = unicodedata.normalize("NFKC", raw)
     # Control and format characters (zero-width spaces, BOMs, bidi marks, NULs) carry no meaning
     # here; only the whitespace ones (tabs, newlines, line separators) still separate words.

@@ -18,7 +18,7 @@ import pytest
 from ingest.corpus import IngestResult, ingest_paths
 from ingest.entry import EntryKind
 from ingest.errors import IngestError
-from ingest.reader import read_bank_text
+from ingest.reader import UNREADABLE, read_bank_text
 from ingest.tokens import encoding
 from ui.cli import main
 
@@ -217,7 +217,7 @@ def test_unreadable_file_for_real(open_folder: Path) -> None:
     bad.chmod(0)
     code, out = as_unprivileged(["ingest", str(good), str(bad)])
     assert code == 1
-    assert f"✗ {bad}: cannot be read (permission denied)" in out
+    assert f"✗ {bad}: {UNREADABLE}" in out
     assert f"✓ {GOOD} — Small Good Bank" in out
     assert out[-1] == f"{GOOD_ENTRIES} entries from 1 file(s); 1 file(s) failed"
 
@@ -235,7 +235,7 @@ def test_file_in_a_folder_that_may_not_be_entered(open_folder: Path) -> None:
     locked.chmod(0o311)  # may be entered but not listed
     code, out = as_unprivileged(["ingest", str(good), str(bad), str(locked)])
     assert code == 1
-    assert f"✗ {bad}: cannot be read (permission denied)" in out
+    assert f"✗ {bad}: {UNREADABLE}" in out
     assert f"✗ {locked}: folder cannot be read (permission denied)" in out
     assert f"✓ {GOOD} — Small Good Bank" in out
     assert out[-1] == f"{GOOD_ENTRIES} entries from 1 file(s); 2 file(s) failed"
@@ -253,7 +253,7 @@ def test_unreadable_file_permission_error(
         return real_read_bytes(self)
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
-    assert_one_failure(capsys, bad, "cannot be read (permission denied)")
+    assert_one_failure(capsys, bad, UNREADABLE)
 
 
 def test_unreadable_file_other_os_error(

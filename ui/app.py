@@ -27,6 +27,9 @@ PAGE_ICON = ROOT / "ui" / "assets" / "qbank-icon.png"
 
 
 def main() -> None:
+    from ui.log_setup import setup_logging
+
+    setup_logging()  # once per process; unexpected errors go to the log with their traceback
     st.set_page_config(page_title="qbank — interview Q&A", page_icon=str(PAGE_ICON), layout="wide")
     app_state.init()
     try:

@@ -13,6 +13,7 @@ from ui.app_safety import label, plain, safe_markdown
 from ui.app_similar import render_related
 from ui.app_sources import render_sources, source_caption
 from ui.app_state import Turn, add_turn, ask_later, conversation, take_pending, turns
+from ui.input_limits import chat_too_long, empty_scope_message
 
 PLACEHOLDER = "Ask about an ML / GenAI interview topic — e.g. “what is KV caching?” or “LoRA vs prefix tuning”"
 EXAMPLES = (
@@ -127,19 +128,34 @@ def _ask(searcher, query: str, intent: str | None, settings) -> None:
                     shown = time.monotonic()
         except Exception as exc:
             what, fix = describe(exc)
-            error = plain(what) + "  \n" + fix
+            error = plain(what) + ("  \n" + fix if fix else "")
         if answer is None and error is None:
-            error = "The answer service ended without an answer. " + describe(RuntimeError())[1]
+            error = "The answer service ended without an answer: " + describe(RuntimeError("no final answer"))[0]
         turn = add_turn("assistant", answer.markdown if answer else "", answer=answer, error=error, notices=notices)
         slot.empty()
         with slot.container():
             _render_answer(turn, searcher, settings)
 
 
+def _in_scope(searcher, filters) -> int:
+    return sum(1 for e in searcher.entries if filters.admits(e)) if filters.active else len(searcher.entries)
+
+
+def _answer_empty_scope(query: str, searcher, settings) -> None:
+    """With no entry in scope, say that the filters exclude everything (not "not covered")."""
+    filters = settings.filters
+    message = empty_scope_message(filters.banks, filters.sections, filters.answered_only)
+    _render_turn(add_turn("user", query), searcher, settings)
+    _render_turn(add_turn("assistant", "", notices=(message,)), searcher, settings)
+
+
 def render_chat(searcher, settings) -> None:
-    typed = st.chat_input(PLACEHOLDER, key="chat_input", max_chars=2000)
+    # No max_chars here: the browser would cut or drop a long paste without a word. The length is
+    # checked below, where the limit can be said.
+    typed = st.chat_input(PLACEHOLDER, key="chat_input")
     pending = take_pending()
-    if typed and typed.strip():
+    too_long = chat_too_long(typed.strip()) if typed and typed.strip() else None
+    if typed and typed.strip() and too_long is None:
         pending = (typed.strip(), None)
     if settings.filters.active:
         st.caption("The chat is scoped by the filters in the sidebar.")
@@ -147,5 +163,11 @@ def render_chat(searcher, settings) -> None:
         _welcome()
     for turn in turns():
         _render_turn(turn, searcher, settings)
+    if too_long:
+        st.warning(too_long, icon=":material/warning:")
+        st.code(typed.strip(), language=None, wrap_lines=True)  # plain text, nothing lost
     if pending:
-        _ask(searcher, pending[0], pending[1], settings)
+        if _in_scope(searcher, settings.filters) == 0:
+            _answer_empty_scope(pending[0], searcher, settings)
+        else:
+            _ask(searcher, pending[0], pending[1], settings)

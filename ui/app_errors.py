@@ -6,17 +6,23 @@ import streamlit as st
 
 from ui.app_safety import plain
 
-GENERIC_FIX = "Try again. If it keeps happening, rebuild the index with `qbank index --rebuild` and restart `qbank ui`."
-
 
 def describe(exc: BaseException) -> tuple[str, str]:
-    """(what went wrong, how to fix it), in words for the user."""
+    """(what went wrong, how to fix it), in words for the user. Advice is given only where the
+    cause is known; anything unexpected is logged with its traceback and says where the log is."""
     from answer.llm_settings import LLMConfigError
-    from index.errors import IndexBuildError, IndexError_
+    from index.errors import IndexBuildError, IndexBusyError, IndexError_, IndexWriteError
+    from ingest.errors import SettingError
     from retrieval.errors import QueryError
+    from ui.log_setup import log_internal_error
+    from userdata.errors import UserDataError
 
     if isinstance(exc, IndexBuildError):
         return f"The index could not be built: {exc}", "Check the files in `data/banks/` and run `qbank ingest`."
+    if isinstance(exc, IndexBusyError):
+        return str(exc), "Reload the page once that build has finished."
+    if isinstance(exc, IndexWriteError):
+        return str(exc), ""  # the message already names the fix (disk space, a writable folder)
     if isinstance(exc, IndexError_):
         # Index messages already end with the command that fixes them.
         return str(exc), "Use **Rebuild the index** below, or run `qbank index --rebuild` and reload the page."
@@ -24,15 +30,13 @@ def describe(exc: BaseException) -> tuple[str, str]:
         return f"That query cannot be searched: {exc}", "Rephrase it as a question about ML or GenAI."
     if isinstance(exc, LLMConfigError):
         return f"The LLM settings are not usable: {exc}", "Fix them in the sidebar, or switch to Offline answers."
-    if isinstance(exc, ConnectionError | TimeoutError | OSError):
-        return (
-            f"A backend could not be reached ({type(exc).__name__}: {exc})",
-            "Start the LLM server or switch the answer mode to Offline in the sidebar.",
-        )
-    detail = str(exc).splitlines()[0] if str(exc) else ""
-    return f"Something went wrong ({type(exc).__name__}{': ' + detail if detail else ''})", GENERIC_FIX
+    if isinstance(exc, UserDataError):
+        return f"Your saved data could not be used: {exc}", ""
+    if isinstance(exc, SettingError):
+        return f"A setting is not usable: {exc}", "Fix it and restart `qbank ui`."
+    return f"Something went wrong: {log_internal_error(exc, 'the app')}", ""
 
 
 def show_error(exc: BaseException, *, where=st) -> None:
     what, fix = describe(exc)
-    where.error(plain(what) + "  \n" + fix, icon=":material/error:")
+    where.error(plain(what) + ("  \n" + fix if fix else ""), icon=":material/error:")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+
+from ui.batch_input import BatchInputError
 
 # Offline by construction: no library may try to reach a model hub, and onnxruntime must not send
 # telemetry (it resolves a Microsoft host otherwise); set before anything imports onnxruntime.
@@ -33,14 +35,32 @@ def _open_searcher():
     return Searcher.open()
 
 
-def _filters(args: argparse.Namespace):
+class UnknownBankError(Exception):
+    """--bank names a file the index does not hold, or the filters leave no entry in scope."""
+
+
+def _filters(args: argparse.Namespace, searcher=None):
     from retrieval.types import SearchFilters
 
-    return SearchFilters(
+    if args.bank and searcher is not None:
+        known = sorted({e.bank_file for e in searcher.entries})
+        unknown = sorted(set(args.bank) - set(known))
+        if unknown:
+            # A typo would otherwise scope the search to nothing and look like "not covered".
+            raise UnknownBankError(
+                f"no bank named {', '.join(map(repr, unknown))} in the index; known banks: {', '.join(known)}"
+            )
+    filters = SearchFilters(
         banks=frozenset(args.bank or ()),
         sections=frozenset(args.section or ()),
         answered_only=bool(args.answered_only),
     )
+    if filters.active and searcher is not None and not any(filters.admits(e) for e in searcher.entries):
+        from ui.input_limits import empty_scope_message
+
+        where = "--bank/--section/--answered-only"
+        raise UnknownBankError(empty_scope_message(filters.banks, filters.sections, filters.answered_only, where))
+    return filters
 
 
 def _index_problem(index_dir: Path) -> str | None:
@@ -83,37 +103,35 @@ def _cmd_index(args: argparse.Namespace) -> int:
     return 1 if report.ingest.failed else 0
 
 
-@contextmanager
-def _batch_source(path: str) -> Iterator[TextIO]:
-    """The batch input: a JSON-lines file, or standard input for '-'."""
-    if path == "-":
-        yield sys.stdin
-        return
-    try:
-        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below, after the batch streams out
-    except OSError as exc:
-        raise BatchInputError(f"cannot read the batch file {path}: {exc.strerror or exc}") from None
-    with handle:
-        yield handle
+def _each_line_alone(run: Callable[[list[str]], Iterable[str]], lines: Iterable[str]) -> Iterator[str]:
+    """Run a batch one line at a time, so that an unexpected failure on one line costs that line
+    only: it gets an error line (details in the log) and the batch goes on."""
+    import json
 
+    from ui.log_setup import log_internal_error
 
-class BatchInputError(Exception):
-    """The --batch file cannot be opened."""
+    for line in lines:
+        try:
+            yield from run([line])
+        except Exception as exc:  # anything typed was already turned into an error line by `run`
+            yield json.dumps({"query": line, "error": log_internal_error(exc, "a batch line")})
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
     import json
 
+    from ui.batch_input import batch_lines
     from ui.search_output import result_json, result_text, run_batch, write_lines
 
     if args.batch is None and not args.query:
         print("qbank search: give a QUERY or --batch IN.jsonl", file=sys.stderr)
         return 2
     searcher = _open_searcher()
-    filters = _filters(args)
+    filters = _filters(args, searcher)
     if args.batch is not None:
-        with _batch_source(args.batch) as source:
-            write_lines(run_batch(searcher, source, args.k, filters), sys.stdout)
+        with batch_lines(args.batch) as source:
+            run = functools.partial(run_batch, searcher, k=args.k, filters=filters)
+            write_lines(_each_line_alone(run, source), sys.stdout)
         return 0
     result = searcher.search(" ".join(args.query), k=args.k, filters=filters)
     print(json.dumps(result_json(result), ensure_ascii=False, indent=2) if args.json else result_text(result))
@@ -200,21 +218,22 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     from answer.service import stream_answer
     from answer.types import AnswerStatus, Intent
     from ui.ask_output import answer_json, run_ask_batch, stream_to_terminal
+    from ui.batch_input import batch_lines
     from ui.search_output import write_lines
 
     if args.batch is None and not args.query:
         print("qbank ask: give a QUESTION or --batch IN.jsonl", file=sys.stderr)
         return 2
     searcher = _open_searcher()
-    filters = _filters(args)
+    filters = _filters(args, searcher)
     intent = Intent(args.intent) if args.intent else None
     settings = _llm_settings(args)
     if args.batch is not None:
-        with _batch_source(args.batch) as source:
-            write_lines(
-                run_ask_batch(searcher, source, k=args.k, filters=filters, intent=intent, llm_settings=settings),
-                sys.stdout,
+        with batch_lines(args.batch) as source:
+            run = functools.partial(
+                run_ask_batch, searcher, k=args.k, filters=filters, intent=intent, llm_settings=settings
             )
+            write_lines(_each_line_alone(run, source), sys.stdout)
         return 0
     stream = stream_answer(
         searcher, " ".join(args.query), intent=intent, filters=filters, llm_settings=settings, k=args.k
@@ -294,17 +313,37 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from index.errors import IndexError_
+    from ingest.errors import SettingError
     from retrieval.errors import QueryError
+    from ui.log_setup import log_internal_error, setup_logging
     from userdata.errors import UserDataError
 
+    setup_logging()
+    # Text that is not valid Unicode (lone surrogates from a JSON escape or a non-UTF-8 argv)
+    # is written as \udcxx escapes rather than failing the whole command on output.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
-        return int(args.func(args))
-    except (IndexError_, QueryError, BatchInputError, UserDataError) as exc:
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows up here, inside the handler below, not at exit
+        return code
+    except (IndexError_, QueryError, BatchInputError, UserDataError, UnknownBankError, SettingError) as exc:
         print(f"qbank: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `qbank ask … | head`: the reader has all it wanted. Point stdout at /dev/null so the
+        # interpreter's final flush cannot raise again, and exit as a process killed by SIGPIPE would.
+        # (When stdout is no file descriptor, in embedded use, nothing will flush to the pipe.)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except Exception as exc:
+        print(f"qbank: {log_internal_error(exc, f'qbank {args.command}')}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
