@@ -54,7 +54,7 @@ STUFFING_BIAS = 7.35
 # Refusal: an answer needs at least this many content words of its own (not the question's).
 MIN_OWN_WORDS = 2
 # Key terms are shown only when distinctive: in at most this share of the banks' entries.
-MAX_TERM_DOCUMENT_SHARE = 0.03
+MAX_TERM_DOCUMENT_SHARE = 0.01
 MAX_POINTS = 8
 
 _CODE_FENCE = re.compile(r"^\s*(```|~~~).*?^\s*\1\s*$", re.MULTILINE | re.DOTALL)

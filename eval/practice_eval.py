@@ -213,6 +213,15 @@ def fit(searcher, samples: list[Sample]) -> None:
     print("in code:", Weights(), {k: round(v, 3) for k, v in _kind_means(unstuffed, Weights()).items()})
 
 
+def practice_summary(searcher, out_dir: Path = EVAL) -> str:
+    """For `qbank eval`: the table and verdicts, with the report written beside the others."""
+    results = evaluate(searcher, load_samples())
+    path = out_dir / REPORT.name
+    path.write_text(report(results), encoding="utf-8")
+    lines = ["practice grading (mean share of key points credited, per kind of blind answer)"]
+    return "\n".join([*lines, table(results), *verdicts(results), f"wrote {path}"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true", help="refit the constants on tune and print them")
