@@ -294,7 +294,7 @@ class Measurement:
     terms: tuple[tuple[str, ...], ...]
     matched: tuple[tuple[str, ...], ...]
     answer_question: float  # cosine of the whole answer to the question
-    stuffing: float  # > 0: a list of terms
+    stuffing: float  # > 0: a list of terms (where the reference is not one itself)
     answer_stems: frozenset[str]
 
     def covered(self, weights: Weights = Weights()) -> np.ndarray:
@@ -339,7 +339,8 @@ def measure(user_answer: str, references: Sequence[Entry], embed: Embed) -> Meas
         terms=tuple(terms),
         matched=tuple(matched),
         answer_question=float(unit_vectors[-1] @ question_vector),
-        stuffing=stuffing_score(user_answer),
+        # Where the bank's own answer is a list of terms, a list is the expected form, not stuffing.
+        stuffing=stuffing_score(user_answer) if stuffing_score(reference.answer) <= 0 else -1.0,
         answer_stems=answer_stems,
     )
 

@@ -243,6 +243,32 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+METHOD = """## How the grader was fitted, and its limits
+
+- Key points are the reference answer's bullets and sentences, in its own words. A point is covered
+  when `similarity − 0.25·point~question + 0.5·key-term share − 1.5·answer~question > −0.325`
+  (similarity: best MiniLM cosine to a sentence, two neighbouring sentences or the whole answer;
+  at least 0.3 in any case). Grid search on `tune` (stuffing left to its own check); leave-one-
+  question-out on `tune` gave correct 82 %, partial 38 %, wrong 13 % (`--fit` prints it).
+- Keyword stuffing: logistic regression over the share of function words and the mean words per
+  list item, fitted on `tune` with the banks' own answers as extra non-stuffing examples (2.2 % of
+  bank answers still read as lists; for those questions a list answer is not treated as stuffing).
+  A stuffed answer covers no point and is told why. Empty answers, and answers with fewer than two
+  content words beyond the question's, are refused with a message (`UngradableAnswer`).
+- Key terms are named to the user only when at most 1 % of bank entries use them.
+- **Limit.** Much of the correct/wrong separation comes from the answer's similarity to the
+  question: the blind wrong answers restate the question's term ("LoRA is a quantization method"),
+  most correct paraphrases say "It …". A correct answer that opens with the question's words is
+  under-credited (tests/test_app_practice.py keeps such a case as a strict xfail). Two variants
+  without this reliance failed cross-validation on `tune`: the answer's excess similarity over the
+  reference's own (correct 54 %, wrong 22 %) and similarity with the question's words removed
+  (correct 63 %, wrong 41 %). Partial answers score low (25 % on heldout). More varied tune data
+  (other writers, answers that restate the question) is what would tell these apart.
+- Before the split was made, the raw answers of 4 questions were read (2 are in `heldout`); no
+  constant was chosen from them.
+"""
+
+
 def report(results: dict) -> str:
     return "\n".join(
         [
@@ -257,6 +283,7 @@ def report(results: dict) -> str:
             "",
             *(f"- {line}" for line in verdicts(results)),
             "",
+            METHOD,
         ]
     )
 

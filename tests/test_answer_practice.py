@@ -112,7 +112,7 @@ def test_stuffing_is_a_list_of_terms_and_bank_style_answers_are_not():
 
 
 def test_key_terms_named_to_the_user_are_distinctive_in_the_banks():
-    common = [make_entry(10 + i, f"Question {i} about models?", "The model learns from data.") for i in range(60)]
+    common = [make_entry(10 + i, f"Question {i} about models?", "The model learns from data.") for i in range(150)]
     rarity = term_rarity((KV, *common))
     answer = "Keeping tensors around trades memory for speed."
     grade = grade_answer(answer, [KV], HashingEmbedder().embed, rarity)
@@ -133,6 +133,17 @@ def test_a_stuffed_answer_covers_nothing_and_says_why():
         HashingEmbedder().embed,
     )
     assert grade.points and grade.score == 0.0 and grade.notice and "list of terms" in grade.notice
+
+
+def test_a_list_answer_is_graded_where_the_reference_is_a_list_itself():
+    challenges = make_entry(
+        3,
+        "What are the challenges of RAG in production?",
+        "Scaling, latency, consistency, evaluation, cost, freshness.",
+    )
+    assert stuffing_score(challenges.answer) > 0
+    grade = grade_answer(challenges.answer, [challenges], HashingEmbedder().embed)
+    assert grade.notice is None and grade.score == 1.0
 
 
 # -- slow: the real embedder on blind answers from tune ------------------------------------------------
