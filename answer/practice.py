@@ -81,6 +81,11 @@ class RestatedQuestion(UngradableAnswer):
         )
 
 
+class TooShortAnswer(UngradableAnswer):
+    def __init__(self) -> None:
+        super().__init__("Too little to grade: write what you know about it in a sentence or two, then check again.")
+
+
 @dataclass(frozen=True)
 class KeyPoint:
     text: str  # the reference's own phrase
@@ -259,9 +264,9 @@ def check_gradable(user_answer: str, question: str) -> None:
     if not words(user_answer):
         raise EmptyAnswer()
     question_stems = stems(question)
-    own = {s for s in stems(user_answer) if s not in question_stems}
-    if len(own) < MIN_OWN_WORDS:
-        raise RestatedQuestion()
+    answer_stems = stems(user_answer)
+    if len(answer_stems - question_stems) < MIN_OWN_WORDS:
+        raise RestatedQuestion() if answer_stems & question_stems else TooShortAnswer()
 
 
 def _user_units(user_answer: str) -> list[str]:
@@ -350,7 +355,7 @@ def grade_answer(
 ) -> PracticeGrade:
     """Which key points of the reference answer the user's answer states.
 
-    Raises UngradableAnswer (EmptyAnswer, RestatedQuestion) for an answer that is not graded.
+    Raises UngradableAnswer (EmptyAnswer, RestatedQuestion, TooShortAnswer) for an answer that is not graded.
     Without `rarity` (see `term_rarity`) no key terms are named, since common words are noise.
     """
     found = measure(user_answer, references, embed)

@@ -11,6 +11,7 @@ import pytest
 from answer.practice import (
     EmptyAnswer,
     RestatedQuestion,
+    TooShortAnswer,
     UngradableAnswer,
     grade_answer,
     key_points,
@@ -69,6 +70,12 @@ def test_parroting_the_question_is_refused(text):
     with pytest.raises(RestatedQuestion, match="only repeats words of the question"):
         grade_answer(text, [KV], HashingEmbedder().embed)
     assert issubclass(RestatedQuestion, UngradableAnswer) and issubclass(UngradableAnswer, ValueError)
+
+
+@pytest.mark.parametrize("text", ["I am not sure.", "No idea", "Pass."])
+def test_an_answer_with_too_little_to_grade_is_refused(text):
+    with pytest.raises(TooShortAnswer, match="Too little to grade"):
+        grade_answer(text, [KV], HashingEmbedder().embed)
 
 
 def test_without_references_there_is_nothing_to_grade():
