@@ -1,72 +1,107 @@
-"""Practice mode: pick a question, then grade a typed answer against the bank's reference answer(s).
+"""Practice mode: pick a question, then grade a typed answer against the bank's reference answer.
 
-The reference answers are cut into key points (bullets, numbered steps, sentences). A key point
-counts as covered when the user's answer says the same thing, judged two ways:
+Grading is by meaning. The reference answer is cut into key points (bullets, numbered steps,
+sentences), kept in the bank's own words. A point counts as covered when some sentence of the
+user's answer (or two neighbouring sentences, or the whole answer) states it:
 
-- meaning: the cosine similarity between the point and the closest sentence of the user's answer
-  (or the whole answer), with the same embedder the index uses;
-- key terms: the point's content words (minus the words of the question itself, so that parroting
-  the question earns nothing) that also occur in the user's answer, matched on a 5-letter stem.
+- its cosine to the point, with the embedder the index uses, is what earns credit;
+- what the question alone explains is discounted: the point's own similarity to the question, and
+  the answer's similarity to the question (a fluent answer that circles the question's wording
+  without stating the reference's content is the typical wrong answer);
+- the point's key terms (its content words that are not the question's) used by the answer add a
+  little, so a paraphrase that keeps the technical words is not lost to embedding noise.
 
-Strong meaning alone, middling meaning with a good share of the key terms, or nearly all key terms
-of a term-rich point, count as covered.
+An answer that is only a list of terms (keyword stuffing) states nothing, so it covers no point; an
+empty answer, or one that only repeats the question's words, is refused rather than graded. The
+constants below were fitted on the `tune` split of blind-written practice answers
+(eval/practice_split.json) by `python -m eval.practice_eval --fit`; the same script reports the
+`heldout` split beside the previous word-matching grader.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 
 from ingest.entry import Entry, EntryKind
 from retrieval.types import SearchFilters
+from textkit.words import STOPWORDS, content_words, stem, stems, words
 
 Embed = Callable[[list[str]], np.ndarray]
 
-# Thresholds, set on bank answers against paraphrases, partial answers, off-topic text and the
-# question itself repeated back (which reaches ≈ 0.6 similarity with some points but no key terms).
-COVERED_SIMILARITY = 0.7  # meaning alone
-PARTIAL_RULES = ((0.5, 1 / 3), (0.4, 0.5))  # (similarity, share of key terms): both reached → covered
-TERMS_ONLY_SHARE = 0.75  # nearly every key term of a point with at least 3 of them
-DUPLICATE_POINT_SIMILARITY = 0.8  # a variant's point this close to one already listed adds nothing
+# Fitted on tune (leave-one-question-out cross-validated; eval/practice_eval.py --fit). A point is
+# covered when similarity - PQ_WEIGHT * point~question + TERM_WEIGHT * key-term share
+# - QUESTION_WEIGHT * answer~question > COVER_THRESHOLD.
+PQ_WEIGHT = 0.25
+TERM_WEIGHT = 0.5
+QUESTION_WEIGHT = 1.5
+COVER_THRESHOLD = -0.325
+# Not fitted (tune has no off-topic answers to fit it on): however the answer relates to the
+# question, a point needs at least this much similarity to it.
+MIN_SIMILARITY = 0.3
+# Keyword stuffing: logistic regression over (share of function words, log mean words per list
+# item), fitted on tune (stuffing vs every other kind, with the banks' own answers as more
+# non-stuffing); a score above 0 reads as a list of terms.
+STUFFING_WEIGHTS = (-2.12, -6.52)
+STUFFING_BIAS = 7.35
+# Refusal: an answer needs at least this many content words of its own (not the question's).
+MIN_OWN_WORDS = 2
+# Key terms are shown only when distinctive: in at most this share of the banks' entries.
+MAX_TERM_DOCUMENT_SHARE = 0.01
 MAX_POINTS = 8
-MAX_EXTRA_POINTS = 4  # points taken from other banks' versions of the question
 
-_STEM = 5
 _CODE_FENCE = re.compile(r"^\s*(```|~~~).*?^\s*\1\s*$", re.MULTILINE | re.DOTALL)
 _LIST_MARK = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
 _MARKUP = re.compile(r"\*\*|__|`|^#+\s*|\[(\d+)\]")
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9+'-]*[A-Za-z0-9+]|[A-Za-z]")
-_STOPWORDS = frozenset(
-    """a an the and or but if then else of to in on at by for with from into onto about as is are was were be been
-    being do does did done have has had having i me my we our you your he she it its they them their this that these
-    those what which who whom whose when where why how can could would should will shall may might must not no yes so
-    too very just also than there here some any all each more most less least other such only own same both few many
-    much one two use used using uses like via per e.g i.e etc vs versus between within without over under up down out
-    off again further once while because until after before during through above below well make makes made get gets
-    way ways thing things often usually typically model models""".split()
-)
+# Where one item of a list ends: commas, semicolons, line breaks, bullets, sentence ends, dashes.
+_LIST_ITEM_END = re.compile(r"[,;\n•]|(?<=[.!?:])\s+|^\s*[-*+]\s+|\s+-\s+", re.MULTILINE)
+
+
+class UngradableAnswer(ValueError):
+    """The answer cannot be graded; the message says what to do instead."""
+
+
+class EmptyAnswer(UngradableAnswer):
+    def __init__(self) -> None:
+        super().__init__("Write an answer first: an empty answer is not graded.")
+
+
+class RestatedQuestion(UngradableAnswer):
+    def __init__(self) -> None:
+        super().__init__(
+            "Your answer only repeats words of the question: say what it is, how it works or why, then check again."
+        )
+
+
+class TooShortAnswer(UngradableAnswer):
+    def __init__(self) -> None:
+        super().__init__("Too little to grade: write what you know about it in a sentence or two, then check again.")
 
 
 @dataclass(frozen=True)
 class KeyPoint:
-    text: str
+    text: str  # the reference's own phrase
     entry_id: str  # the reference entry it comes from
     covered: bool
-    similarity: float  # best cosine to the user's answer
-    terms: tuple[str, ...]  # its key terms
+    similarity: float  # best cosine to a sentence (or two, or all) of the user's answer
+    terms: tuple[str, ...]  # its key terms (content words that are not the question's)
     matched_terms: tuple[str, ...]  # those the user's answer used
 
 
 @dataclass(frozen=True)
 class PracticeGrade:
     points: tuple[KeyPoint, ...]
-    terms_used: tuple[str, ...]  # key terms of the reference the user mentioned
-    terms_missed: tuple[str, ...]  # key terms of the reference the user did not mention
+    terms_used: tuple[str, ...]  # distinctive key terms of the reference the user mentioned
+    terms_missed: tuple[str, ...]  # distinctive key terms of the reference the user did not mention
+    notice: str | None = None  # why nothing was credited, when the answer is a list of terms
 
     @property
     def covered(self) -> tuple[KeyPoint, ...]:
@@ -80,6 +115,12 @@ class PracticeGrade:
     def score(self) -> float:
         """Share of key points covered, 0…1."""
         return len(self.covered) / len(self.points) if self.points else 0.0
+
+
+STUFFING_NOTICE = (
+    "This reads as a list of terms: no key point is credited until your answer states it "
+    "(what each term does and how they connect)."
+)
 
 
 # -- choosing questions ------------------------------------------------------------------------
@@ -128,6 +169,7 @@ def references_for(searcher, entry: Entry, limit: int = 3) -> list[Entry]:
 
 
 # -- key points and terms ----------------------------------------------------------------------
+# A minimal markdown splitter, local until the text toolkit has one (textkit/sentences.py).
 
 
 def _clean(text: str) -> str:
@@ -153,10 +195,10 @@ def split_points(text: str) -> list[str]:
 
 def key_points(entry: Entry, limit: int = MAX_POINTS) -> list[str]:
     """The reference answer as key points; a lead-in like "Benefits:" alone is not a point."""
-    found = []
+    found: list[str] = []
     for point in split_points(entry.answer):
-        words = _WORD.findall(point)
-        if len(words) < 2 or (point.endswith(":") and len(words) < 5):
+        count = len(words(point))
+        if count < 2 or (point.endswith(":") and count < 5):
             continue
         point = point.rstrip(" :")
         if point not in found:
@@ -164,86 +206,172 @@ def key_points(entry: Entry, limit: int = MAX_POINTS) -> list[str]:
     return found[:limit]
 
 
-def _stem(word: str) -> str:
-    return word.lower()[:_STEM]
-
-
 def key_terms(text: str, ignore: Iterable[str] = ()) -> list[str]:
-    """Content words of a text, in order, without stopwords or the stems in `ignore`."""
-    ignored = {_stem(w) for w in ignore}
+    """Content words of a text, in order, one per stem, without those whose stem is in `ignore`."""
+    ignored = {stem(w) for w in ignore}
     terms: list[str] = []
-    seen: set[str] = set()
-    for word in _WORD.findall(text):
-        lower = word.lower()
-        if lower in _STOPWORDS or len(lower) < 2 or (len(lower) < 3 and not word.isupper()):
+    for word in content_words(text):
+        if len(word) < 3 and not word.isdigit():
             continue
-        stem = _stem(lower)
-        if stem in ignored or stem in seen:
-            continue
-        seen.add(stem)
-        terms.append(lower)
+        key = stem(word)
+        if key not in ignored:
+            ignored.add(key)
+            terms.append(word)
     return terms
+
+
+@dataclass(frozen=True)
+class TermRarity:
+    """How many of the banks' entries use each stem: a key term is worth naming to the user only
+    when few entries use it ("gradient" is everywhere, "reparameterization" is not)."""
+
+    entries: int
+    document_frequency: dict[str, int]
+
+    def distinctive(self, term: str) -> bool:
+        share = self.document_frequency.get(stem(term), 0) / max(self.entries, 1)
+        return share <= MAX_TERM_DOCUMENT_SHARE
+
+
+@lru_cache(maxsize=2)
+def term_rarity(entries: tuple[Entry, ...]) -> TermRarity:
+    frequency: dict[str, int] = {}
+    for entry in entries:
+        for key in stems(f"{entry.question} {entry.answer}"):
+            frequency[key] = frequency.get(key, 0) + 1
+    return TermRarity(entries=len(entries), document_frequency=frequency)
 
 
 # -- grading -----------------------------------------------------------------------------------
 
 
-def _is_covered(similarity: float, terms: Sequence[str], matched: Sequence[str]) -> bool:
-    share = len(matched) / len(terms) if terms else 0.0
-    if similarity >= COVERED_SIMILARITY:
-        return True
-    if terms and any(similarity >= floor and share >= needed for floor, needed in PARTIAL_RULES):
-        return True
-    return len(terms) >= 3 and share >= TERMS_ONLY_SHARE
+def stuffing_features(text: str) -> tuple[float, float]:
+    """(share of function words, log of mean words per list item): stuffing is low on both."""
+    all_words = words(text)
+    function_share = sum(w in STOPWORDS for w in all_words) / max(len(all_words), 1)
+    items = [n for n in (len(words(i)) for i in _LIST_ITEM_END.split(text) if i) if n]
+    return function_share, math.log1p(sum(items) / len(items) if items else 0.0)
 
 
-def grade_answer(user_answer: str, references: Sequence[Entry], embed: Embed) -> PracticeGrade:
-    """Which key points of the reference answer(s) the user's answer covers."""
-    if not references:
-        return PracticeGrade(points=(), terms_used=(), terms_missed=())
-    question_words = _WORD.findall(references[0].question)
-    candidates: list[tuple[str, str]] = [(p, references[0].id) for p in key_points(references[0])]
-    extra: list[tuple[str, str]] = [(p, ref.id) for ref in references[1:] for p in key_points(ref)]
-    user_units = [u for u in split_points(user_answer) if _WORD.search(u)]
+def stuffing_score(text: str) -> float:
+    """> 0 when the text reads as a bag of terms rather than statements."""
+    features = stuffing_features(text)
+    return STUFFING_BIAS + sum(w * f for w, f in zip(STUFFING_WEIGHTS, features, strict=True))
+
+
+def check_gradable(user_answer: str, question: str) -> None:
+    """Refuse an empty answer, or one with too few content words beyond the question's own."""
+    if not words(user_answer):
+        raise EmptyAnswer()
+    question_stems = stems(question)
+    answer_stems = stems(user_answer)
+    if len(answer_stems - question_stems) < MIN_OWN_WORDS:
+        raise RestatedQuestion() if answer_stems & question_stems else TooShortAnswer()
+
+
+def _user_units(user_answer: str) -> list[str]:
+    """Sentences of the answer, each pair of neighbours (a point may span two), and the whole."""
+    sentences = [s for s in split_points(user_answer) if words(s)]
+    units = sentences + [f"{a} {b}" for a, b in pairwise(sentences)]
     whole = " ".join(user_answer.split())
-    if whole and whole not in user_units:
-        user_units.append(whole)
+    return [*units, whole] if whole not in units else units
 
-    texts = [p for p, _ in candidates] + [p for p, _ in extra] + user_units
-    vectors = np.asarray(embed(texts), dtype=np.float32) if texts else np.zeros((0, 1), dtype=np.float32)
-    point_vectors = vectors[: len(candidates) + len(extra)]
-    user_vectors = vectors[len(candidates) + len(extra) :]
 
-    # Other banks' versions add only the points the primary answer lacks.
-    chosen = list(range(len(candidates)))
-    for offset in range(len(extra)):
-        row = len(candidates) + offset
-        if len(chosen) >= len(candidates) + MAX_EXTRA_POINTS:
-            break
-        if not chosen or float(np.max(point_vectors[chosen] @ point_vectors[row])) < DUPLICATE_POINT_SIMILARITY:
-            chosen.append(row)
+@dataclass(frozen=True)
+class Weights:
+    """How the evidence for a point adds up (see the module doc); defaults are the fitted ones."""
 
-    everything = candidates + extra
-    user_stems = {_stem(w) for w in _WORD.findall(user_answer)}
-    points: list[KeyPoint] = []
-    for row in chosen:
-        text, entry_id = everything[row]
-        similarity = float(np.max(user_vectors @ point_vectors[row])) if len(user_vectors) else 0.0
-        terms = key_terms(text, ignore=question_words)
-        matched = [t for t in terms if _stem(t) in user_stems]
-        points.append(
-            KeyPoint(
-                text=text,
-                entry_id=entry_id,
-                covered=bool(user_units) and _is_covered(similarity, terms, matched),
-                similarity=round(similarity, 3),
-                terms=tuple(terms),
-                matched_terms=tuple(matched),
-            )
+    point_question: float = PQ_WEIGHT
+    terms: float = TERM_WEIGHT
+    answer_question: float = QUESTION_WEIGHT
+    threshold: float = COVER_THRESHOLD
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What grading reads from an answer, before any threshold: one row per key point."""
+
+    reference: Entry
+    texts: tuple[str, ...]
+    similarity: np.ndarray  # best cosine of each point to a unit of the answer
+    point_question: np.ndarray  # cosine of each point to the question
+    term_share: np.ndarray  # share of each point's key terms the answer used
+    terms: tuple[tuple[str, ...], ...]
+    matched: tuple[tuple[str, ...], ...]
+    answer_question: float  # cosine of the whole answer to the question
+    stuffing: float  # > 0: a list of terms (where the reference is not one itself)
+    answer_stems: frozenset[str]
+
+    def covered(self, weights: Weights = Weights()) -> np.ndarray:
+        if self.stuffing > 0:
+            return np.zeros(len(self.texts), dtype=bool)
+        evidence = (
+            self.similarity
+            - weights.point_question * self.point_question
+            + weights.terms * self.term_share
+            - weights.answer_question * self.answer_question
         )
-    all_terms: list[str] = []
-    for point in points:
-        all_terms.extend(t for t in point.terms if t not in all_terms)
-    used = tuple(t for t in all_terms if _stem(t) in user_stems)
-    missed = tuple(t for t in all_terms if _stem(t) not in user_stems)
-    return PracticeGrade(points=tuple(points), terms_used=used, terms_missed=missed)
+        return (self.similarity >= MIN_SIMILARITY) & (evidence > weights.threshold)
+
+
+def measure(user_answer: str, references: Sequence[Entry], embed: Embed) -> Measurement | None:
+    """The evidence for each key point, or None without a reference to grade against.
+
+    Raises UngradableAnswer for an answer that is not graded.
+    """
+    if not references:
+        return None
+    primary = references[0]
+    check_gradable(user_answer, primary.question)
+    # The first reference with points is graded against; other banks' versions are shown beside it.
+    reference = next((r for r in references if key_points(r)), None)
+    if reference is None:
+        return None
+    texts = key_points(reference)
+    units = _user_units(user_answer)
+    vectors = np.asarray(embed([*texts, primary.question, *units]), dtype=np.float32)
+    point_vectors, question_vector, unit_vectors = vectors[: len(texts)], vectors[len(texts)], vectors[len(texts) + 1 :]
+    question_words = words(primary.question)
+    answer_stems = frozenset(stems(user_answer))
+    terms = [tuple(key_terms(text, ignore=question_words)) for text in texts]
+    matched = [tuple(t for t in point_terms if stem(t) in answer_stems) for point_terms in terms]
+    return Measurement(
+        reference=reference,
+        texts=tuple(texts),
+        similarity=(point_vectors @ unit_vectors.T).max(axis=1),
+        point_question=point_vectors @ question_vector,
+        term_share=np.array([len(m) / len(t) if t else 0.0 for t, m in zip(terms, matched, strict=True)]),
+        terms=tuple(terms),
+        matched=tuple(matched),
+        answer_question=float(unit_vectors[-1] @ question_vector),
+        # Where the bank's own answer is a list of terms, a list is the expected form, not stuffing.
+        stuffing=stuffing_score(user_answer) if stuffing_score(reference.answer) <= 0 else -1.0,
+        answer_stems=answer_stems,
+    )
+
+
+def grade_answer(
+    user_answer: str, references: Sequence[Entry], embed: Embed, rarity: TermRarity | None = None
+) -> PracticeGrade:
+    """Which key points of the reference answer the user's answer states.
+
+    Raises UngradableAnswer (EmptyAnswer, RestatedQuestion, TooShortAnswer) for an answer that is not graded.
+    Without `rarity` (see `term_rarity`) no key terms are named, since common words are noise.
+    """
+    found = measure(user_answer, references, embed)
+    if found is None:
+        return PracticeGrade(points=(), terms_used=(), terms_missed=())
+    covered = found.covered()
+    points = tuple(
+        KeyPoint(text, found.reference.id, bool(hit), round(float(sim), 3), terms, matched)
+        for text, hit, sim, terms, matched in zip(
+            found.texts, covered, found.similarity, found.terms, found.matched, strict=True
+        )
+    )
+    shown = [t for t in dict.fromkeys(t for p in points for t in p.terms) if rarity and rarity.distinctive(t)]
+    return PracticeGrade(
+        points=points,
+        terms_used=tuple(t for t in shown if stem(t) in found.answer_stems),
+        terms_missed=tuple(t for t in shown if stem(t) not in found.answer_stems),
+        notice=STUFFING_NOTICE if found.stuffing > 0 else None,
+    )

@@ -45,4 +45,9 @@ def run_eval(queries_path: Path = QUERIES, out_dir: Path = EVAL_DIR, with_answer
     note = f"calibration fitted on the {fitted.get('split', '?')} split, n={fitted.get('count', '?')}"
     paths = write_report(out_dir, retrieval, answers or None, sizes, note)
     written = ", ".join(str(p) for p in paths.values())
-    return console_table(retrieval, answers or None) + f"\n\nwrote {written}"
+    console = console_table(retrieval, answers or None)
+    if with_answers:
+        from eval.practice_eval import practice_summary
+
+        console += "\n\n" + practice_summary(searcher, out_dir)
+    return console + f"\n\nwrote {written}"

@@ -7,11 +7,9 @@ import socket
 from datetime import datetime
 
 import numpy as np
-import pytest
 
-from answer.practice import grade_answer, key_points, key_terms, pick_question, practice_pool, split_points
+from answer.practice import pick_question, practice_pool
 from answer.types import Answer, AnswerStatus, Citation, CompareSide, Intent
-from index.embedder import HashingEmbedder
 from ingest.entry import Entry, EntryKind
 from retrieval.topic_map import project
 from retrieval.types import SearchFilters
@@ -141,57 +139,6 @@ def test_clicked_point_gives_its_question():
 
 # -- practice ----------------------------------------------------------------------------------
 
-REFERENCE = (
-    "- Caches the keys and values of previous tokens\n"
-    "- Avoids recomputing attention for the prefix at every decoding step\n"
-    "- Trades GPU memory for latency\n"
-    "```python\ncache = {}\n```"
-)
-
-
-def test_key_points_split_bullets_and_drop_code_and_lead_ins():
-    entry = make_entry(1, "What is KV caching?", "**Benefits:**\n" + REFERENCE + "\nIt is fast. It is used widely.")
-    points = key_points(entry)
-    assert points[0] == "Caches the keys and values of previous tokens"
-    assert "cache = {}" not in " ".join(points)
-    assert "Benefits" not in points
-    assert "It is fast." in points and "It is used widely." in points
-    assert split_points("1. First step\n2) Second") == ["First step", "Second"]
-
-
-def test_key_terms_skip_stopwords_and_question_words():
-    assert key_terms("Caches the keys and values of previous tokens", ignore=["cache"]) == [
-        "keys",
-        "values",
-        "previous",
-        "tokens",
-    ]
-    assert "GPU" not in key_terms("GPU memory") and "gpu" in key_terms("GPU memory")
-
-
-def test_grading_with_the_reference_and_with_nonsense():
-    embed = HashingEmbedder().embed
-    entry = make_entry(1, "What is KV caching?", REFERENCE)
-    perfect = grade_answer(REFERENCE, [entry], embed)
-    assert perfect.score == 1.0 and len(perfect.points) == 3 and not perfect.terms_missed
-    nothing = grade_answer("Bananas are yellow and grow in bunches.", [entry], embed)
-    assert nothing.score == 0.0 and len(nothing.missed) == 3
-    empty = grade_answer("   ", [entry], embed)
-    assert empty.score == 0.0
-    partial = grade_answer("It trades GPU memory for lower latency.", [entry], embed)
-    assert [p.covered for p in partial.points] == [False, False, True]
-    assert "memory" in partial.terms_used and "tokens" in partial.terms_missed
-
-
-def test_grading_adds_only_new_points_from_variants():
-    embed = HashingEmbedder().embed
-    entry = make_entry(1, "What is KV caching?", REFERENCE)
-    same = make_entry(2, "What is KV caching?", REFERENCE, bank="b2.md")
-    other = make_entry(3, "Explain KV caching", "- Paged attention shares cache blocks between requests", bank="b3.md")
-    grade = grade_answer("", [entry, same, other], embed)
-    assert len(grade.points) == 4  # the duplicate bank's points add nothing; the new one is added
-    assert grade.points[-1].entry_id == other.id
-
 
 def test_practice_pool_and_pick():
     entries = [
@@ -207,8 +154,3 @@ def test_practice_pool_and_pick():
     assert pick_question(entries, None, rng, exclude=["b1.md#1"]).number == "3"
     assert pick_question(entries, None, rng, exclude=["b1.md#1", "b2.md#3"]) is not None  # all seen: start over
     assert pick_question(entries, SearchFilters(banks=frozenset({"nope"}))) is None
-
-
-@pytest.mark.parametrize("text", ["", "   \n  "])
-def test_grading_without_references(text):
-    assert grade_answer(text, [], HashingEmbedder().embed).points == ()
