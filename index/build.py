@@ -18,6 +18,7 @@ from pathlib import Path
 import faiss
 
 from index.calibration import CALIBRATION_FILE, Calibration, calibration_for
+from index.clusters import TOPICS_FILE, build_topics, write_topics
 from index.embed_pipeline import embed_texts, open_cache
 from index.embedder import Embedder, configured_embedder_name, load_embedder, load_multilingual
 from index.errors import IndexBuildError
@@ -115,6 +116,8 @@ def build_index(
     notify("Linking variants of the same question", 0.8)
     question_rows = [row for row, u in enumerate(units) if u.kind is UnitKind.QUESTION]
     variants = find_variants(entries, vectors[question_rows])
+    notify("Finding and naming the topics", 0.85)
+    topics = build_topics([e.question for e in entries], vectors[question_rows])
 
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}-build-", dir=index_dir.parent))
@@ -129,6 +132,7 @@ def build_index(
             faiss.write_index(entry_index, str(staging / MULTILINGUAL_FILE))
         calibration.write(staging / CALIBRATION_FILE)
         write_store(staging / STORE_FILE, entries, units, variants)
+        write_topics(staging / TOPICS_FILE, topics, [e.id for e in entries])
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             embedder=embedder.name,
@@ -142,6 +146,7 @@ def build_index(
                 "entries": len(entries),
                 "units": len(units),
                 "variants": len(variants),
+                "topics": len(topics.topics),
                 **{f"kind:{k}": v for k, v in Counter(e.kind.value for e in entries).items()},
             },
             libraries=library_versions(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -174,7 +175,7 @@ class _CorpusBuilder:
         self._ids: set[str] = set()
 
     def add_bank(self, path: Path, parsed: ParsedBank, repaired: bool) -> FileReport:
-        title = parsed.title or path.stem
+        title = parsed.title or untitled_bank_name(path, parsed)
         kinds: Counter[str] = Counter()
         collapsed = 0
         for draft in parsed.entries:
@@ -245,3 +246,12 @@ class _CorpusBuilder:
 
 def entries_by_kind(entries: Iterable[Entry]) -> dict[EntryKind, int]:
     return dict(Counter(e.kind for e in entries))
+
+
+def untitled_bank_name(path: Path, parsed: ParsedBank) -> str:
+    """A readable name for a bank without an H1: "Bank 002 — <its first heading>" (the number from
+    the file name's leading digits, the heading from its first entry's section), or the file name."""
+    number = re.match(r"\d+", path.stem)
+    label = f"Bank {number.group(0)}" if number else path.stem.replace("_", " ")
+    first = next((d.section_path[0] for d in parsed.entries if d.section_path), "")
+    return f"{label} — {first}" if first else label
