@@ -11,11 +11,11 @@ import pytest
 
 from answer.practice import grade_answer, key_points, key_terms, pick_question, practice_pool, split_points
 from answer.types import Answer, AnswerStatus, Citation, CompareSide, Intent
+from index.clusters import project
 from index.embedder import HashingEmbedder
 from ingest.entry import Entry, EntryKind
-from retrieval.topic_map import project
 from retrieval.types import SearchFilters
-from ui.app_browse import hover_text, question_from_selection
+from ui.app_browse import hover_text, picked_from_selection, question_from_selection
 from ui.app_export import conversation_markdown
 from ui.app_launch import app_url, port_free, run_app, streamlit_command
 from ui.app_state import Turn
@@ -116,13 +116,13 @@ def test_projection_is_pca_and_stable():
     base = rng.normal(size=(200, 16)).astype(np.float32)
     base[:, 0] *= 10  # the widest direction
     base[:, 1] *= 5
-    xy, explained = project(base)
+    xy = project(base)
     assert xy.shape == (200, 2)
-    assert explained[0] > explained[1] > 0
+    assert xy[:, 0].var() > xy[:, 1].var() > 0
     assert abs(np.corrcoef(xy[:, 0], base[:, 0])[0, 1]) > 0.99
-    again, _ = project(base.copy())
+    again = project(base.copy())
     assert np.allclose(xy, again)
-    empty, _ = project(np.zeros((0, 16), dtype=np.float32))
+    empty = project(np.zeros((0, 16), dtype=np.float32))
     assert empty.shape == (0, 2)
 
 
@@ -133,8 +133,10 @@ def test_hover_text_is_escaped():
 
 
 def test_clicked_point_gives_its_question():
-    assert question_from_selection({"points": [{"customdata": ["What is LoRA?"]}]}) == "What is LoRA?"
-    assert question_from_selection({"points": [{"point_index": 3}, {"customdata": "Q?"}]}) == "Q?"
+    assert question_from_selection({"points": [{"customdata": ["question", "What is LoRA?"]}]}) == "What is LoRA?"
+    assert question_from_selection({"points": [{"point_index": 3}, {"customdata": ["question", "Q?"]}]}) == "Q?"
+    assert question_from_selection({"points": [{"customdata": ["topic", "3"]}]}) is None, "a topic is no question"
+    assert picked_from_selection({"points": [{"customdata": ["topic", "3"]}]}) == ("topic", "3")
     assert question_from_selection({"points": []}) is None
     assert question_from_selection(None) is None
 
