@@ -257,20 +257,16 @@ def _summary(searcher, now: datetime) -> None:
 
 
 def _cards_table(searcher, cards, reviews, now: datetime) -> None:
+    """Each card: its question, where it stands, when it is due, and the last rating given."""
     last = {r.entry_id: r for r in reviews}
-    rows = [
-        {
-            "Question": shorten(searcher.entry(c.entry_id).question, 100),
-            "State": state_name(c.card),
-            "Due": until(c.due, now),
-            "Last rating": RATING_NAMES.get(last[c.entry_id].rating, "–") if c.entry_id in last else "–",
-            "Entry": c.entry_id,
-        }
-        for c in sorted(cards, key=lambda c: c.due)
+    lines = [
+        f"- {plain(shorten(searcher.entry(c.entry_id).question, 100))} — {state_name(c.card)}, due {until(c.due, now)}"
+        + (f", last rated {RATING_NAMES.get(last[c.entry_id].rating, '–')}" if c.entry_id in last else "")
+        for c in sorted(cards, key=lambda c: (c.due, c.entry_id))
         if c.entry_id in searcher.index.by_id
     ]
-    if rows:
-        st.dataframe(rows, hide_index=True, width="stretch", key="practice-cards")
+    if lines:
+        st.markdown("\n".join(lines))
     else:
         st.caption("No cards yet: every question you rate becomes one.")
 
