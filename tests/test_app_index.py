@@ -180,3 +180,22 @@ def test_topic_map_view():
     grey = [t for t in figure["data"] if not t.get("customdata")]
     assert grey and grey[0]["name"] == "outside the filters"
     assert "Hover to read a question" in shown_text(at.main)
+
+
+def test_a_rebuilt_index_on_disk_is_noticed_and_reloaded(tmp_path, monkeypatch):
+    index_dir = tmp_path / "served" / "index"
+    shutil.copytree(_session_index(), index_dir)
+    monkeypatch.setenv("QBANK_INDEX_DIR", str(index_dir))
+    at = start_app()
+    assert "reload-index" not in [b.key for b in at.button]
+    # Another process rebuilds the index: its manifest is written anew.
+    manifest = index_dir / "manifest.json"
+    manifest.write_text(manifest.read_text())
+    os.utime(manifest, ns=(manifest.stat().st_atime_ns, manifest.stat().st_mtime_ns + 5_000_000_000))
+    at.run()
+    assert_no_exception(at)
+    assert any("The index changed on disk" in w.value for w in at.warning)
+    at.button(key="reload-index").click().run()
+    assert_no_exception(at)
+    assert "reload-index" not in [b.key for b in at.button]
+    assert not any("The index changed on disk" in w.value for w in at.warning)

@@ -73,6 +73,28 @@ def test_conversation_markdown_has_questions_answers_and_sources():
     assert "> Error: Something went wrong" in text
 
 
+def test_exported_sources_are_a_list_labels_are_not_doubled_and_fences_hold_no_citations():
+    lora = make_entry(3, "What is LoRA?", "Low-rank adapters.")
+    prefix = make_entry(7, "What is prefix tuning?", "Trainable prefixes.", bank="b2.md")
+    markdown = "LoRA in code [1]:\n\n```python [1] [2]\nmodel = get_peft_model(model, config)\n```\n"
+    answer = Answer(
+        query="LoRA vs prefix tuning",
+        intent=Intent.COMPARE,
+        status=AnswerStatus.ANSWERED,
+        markdown=markdown,
+        citations=(Citation(1, lora), Citation(2, prefix)),
+        compare=(CompareSide("LoRA", (("**LoRA**: low-rank adapters", 1),), ()),),
+    )
+    text = conversation_markdown(
+        [Turn(1, "user", "LoRA vs prefix tuning"), Turn(2, "assistant", markdown, answer=answer)]
+    )
+    sources = text.split("**Sources**", 1)[1].strip().splitlines()
+    assert sources[0].startswith("- [1] What is LoRA?") and sources[1].startswith("- [2] What is prefix tuning?")
+    assert "**LoRA**: low-rank adapters [1]" in text and "**LoRA**: **LoRA**:" not in text
+    assert "```python\n" in text and "[1] [2]\n\n```python" in text
+    assert not any(line.startswith("```") and "[" in line for line in text.splitlines())
+
+
 # -- launcher ----------------------------------------------------------------------------------
 
 

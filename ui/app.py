@@ -25,12 +25,18 @@ from ui.app_errors import show_error  # noqa: E402
 def main() -> None:
     st.set_page_config(page_title="qbank — interview Q&A", page_icon=":material/quiz:", layout="wide")
     app_state.init()
+    # Something to read while the first run imports the model and opens the index (seconds after a
+    # restart), instead of a blank page.
+    loading = st.empty()
+    loading.info("Loading qbank: the search index and the embedding model…", icon=":material/hourglass_top:")
     try:
-        from ui.app_index import get_searcher
+        from ui.app_index import get_searcher, notice_changed_index
 
         searcher = get_searcher()
+        loading.empty()
         if searcher is None:
             return
+        notice_changed_index()
         from ui.app_sidebar import render_sidebar
 
         settings = render_sidebar(searcher)

@@ -33,5 +33,16 @@ def _save(turn_id: int, query: str) -> None:
         st.toast("Thanks — feedback saved.", icon=":material/check:")
 
 
+def _is_answer(answer) -> bool:
+    """Thumbs rate answers: not a refusal, and not the "the banks do not cover this" reply."""
+    from answer.types import AnswerStatus
+
+    status = getattr(answer, "status", None)
+    return answer is not None and status not in (AnswerStatus.NOT_COVERED, AnswerStatus.REJECTED)
+
+
 def render_feedback(turn_id: int, query: str) -> None:
+    answer = next((t.answer for t in st.session_state["turns"] if t.id == turn_id), None)
+    if not _is_answer(answer):
+        return
     st.feedback("thumbs", key=f"feedback-{turn_id}", on_change=_save, args=(turn_id, query))
