@@ -7,7 +7,9 @@ its most distinctive words, and a 2-D position per entry for the topic map.
 - names: class-based TF-IDF (c-TF-IDF) over the questions of each cluster — a term's frequency in
   its cluster times log(1 + average cluster size in words / its frequency over all clusters) — so
   a name holds the words that set the cluster apart, not words every question uses.
-- positions: PCA of the same vectors onto two axes (signs fixed, so the picture is stable).
+- positions: t-SNE of the vectors (after PCA to 30 dimensions), which keeps neighbours together and
+  pulls topics apart, so the map reads as regions; seeded, so the same vectors give the same map.
+  Very small corpora (where t-SNE has too few neighbours to work with) get the PCA plane instead.
 
 Everything is written as JSON beside the index (topics.json); no pickle.
 """
@@ -110,6 +112,35 @@ def project(vectors: np.ndarray) -> np.ndarray:
     return (centred @ axes.T).astype(np.float32)
 
 
+TSNE_MIN_ENTRIES = 50
+TSNE_PERPLEXITY = 30.0
+TSNE_ITERATIONS = 500  # the picture settles well before sklearn's default 1,000 on a few thousand points
+
+
+def layout(vectors: np.ndarray) -> np.ndarray:
+    """(n, 2) map positions: t-SNE, or PCA below TSNE_MIN_ENTRIES entries."""
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_limits
+
+    n = len(vectors)
+    if n < TSNE_MIN_ENTRIES or len(np.unique(vectors, axis=0)) < TSNE_MIN_ENTRIES:
+        return project(vectors)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = vectors / np.where(norms > 0, norms, 1.0)
+    with threadpool_limits(1):  # many small products: threads only slow them on a shared machine
+        reduced = PCA(n_components=min(30, unit.shape[1]), random_state=SEED).fit_transform(unit)
+        xy = TSNE(
+            n_components=2,
+            perplexity=min(TSNE_PERPLEXITY, (n - 1) / 3),
+            init="pca",
+            max_iter=TSNE_ITERATIONS,
+            random_state=SEED,
+            n_jobs=1,
+        ).fit_transform(reduced)
+    return xy.astype(np.float32)
+
+
 def candidate_ks(n: int) -> range:
     high = min(MAX_CLUSTERS, n // MIN_CLUSTER_SIZE)
     low = min(MIN_CLUSTERS, high)
@@ -204,7 +235,7 @@ def name_clusters(questions: Sequence[str], labels: np.ndarray) -> tuple[Topic, 
 def build_topics(questions: Sequence[str], vectors: np.ndarray) -> Topics:
     """Cluster, name and place the entries whose questions (and question vectors) are given, in order."""
     labels, silhouette = choose_clusters(np.asarray(vectors, dtype=np.float32))
-    return Topics(topics=name_clusters(questions, labels), labels=labels, xy=project(vectors), silhouette=silhouette)
+    return Topics(topics=name_clusters(questions, labels), labels=labels, xy=layout(vectors), silhouette=silhouette)
 
 
 def write_topics(path: Path, topics: Topics, entry_ids: Sequence[str]) -> None:

@@ -101,7 +101,7 @@ def build_figure(searcher, filters, by: str = "Topic") -> go.Figure:
                 customdata=[[QUESTION, entries[i].question] for i in rows],
             )
         )
-    centres = [projection.centre(t.id) for t in projection.topics]
+    centres = projection.label_xy.tolist()
     figure.add_trace(
         go.Scatter(
             x=[c[0] for c in centres],
@@ -121,11 +121,19 @@ def build_figure(searcher, filters, by: str = "Topic") -> go.Figure:
             showlegend=False,
         )
     )
+    # Room at the sides for the names of topics at the map's edge (they are centred on their marker).
+    low, high = projection.xy[:, 0].min(initial=0.0), projection.xy[:, 0].max(initial=1.0)
+    pad = 0.18 * float(high - low or 1.0)
     figure.update_layout(
         height=680,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "v", "itemsizing": "constant", "font": {"size": 11}},
-        xaxis={"showticklabels": False, "title": None, "zeroline": False},
+        xaxis={
+            "showticklabels": False,
+            "title": None,
+            "zeroline": False,
+            "range": [float(low) - pad, float(high) + pad],
+        },
         yaxis={"showticklabels": False, "title": None, "zeroline": False},
         clickmode="event+select",
         hoverlabel={"align": "left"},
