@@ -27,10 +27,10 @@ BANK_003_TITLE = "Generative AI Professional Program - Interview Questions"
 WAIT = 60_000
 
 
-def _shot(page, name: str) -> None:
+def _shot(page, name: str, full_page: bool = False) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"tour-{name}.png"
-    page.screenshot(path=str(path), full_page=False)
+    page.screenshot(path=str(path), full_page=full_page)
     assert path.stat().st_size > 10_000
 
 
@@ -156,7 +156,7 @@ def test_ui_tour(app_index_dir, tmp_path_factory):  # noqa: F811
                     assert page.get_by_text("Key points covered").count() >= 1
                     if n == 2:
                         _wait_idle(page)
-                        _shot(page, "3-practice-card-graded")
+                        _shot(page, "3-practice-card-graded", full_page=True)
                     page.get_by_role("button", name=re.compile(rf"^{rating} · ")).click()
                     if n < 3:
                         page.get_by_text(f"Card {n + 1} of 3").wait_for(timeout=WAIT)
