@@ -42,9 +42,9 @@ class TopicMap:
 
 
 LABEL_CLEARANCE = 0.025  # of the map's width/height: no point this close to a topic's marker
-LABEL_SPACING = (0.16, 0.05)  # (x, y) share of the map two names keep apart, so their text does not collide
+LABEL_SPACING = (0.22, 0.045)  # (x, y) share of the map two names keep apart, so their text does not collide
 LABEL_GRID = 80
-MAX_LABEL_SHIFT = 0.2  # of the map: how far a name may move from its topic's centre
+MAX_LABEL_SHIFT = 0.25  # of the map: how far a name may move from its topic's centre
 
 
 def label_positions(xy: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:

@@ -30,7 +30,14 @@ WAIT = 60_000
 def _shot(page, name: str, full_page: bool = False) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"tour-{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
+    if full_page:  # the app scrolls inside its main pane, so a taller window shows more of it
+        size = page.viewport_size
+        page.set_viewport_size({"width": size["width"], "height": 1500})
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(path))
+        page.set_viewport_size(size)
+    else:
+        page.screenshot(path=str(path))
     assert path.stat().st_size > 10_000
 
 

@@ -119,15 +119,17 @@ def build_figure(searcher, filters, by: str = "Topic") -> go.Figure:
             hovertemplate="%{hovertext}<extra></extra>",
             customdata=[[TOPIC, str(t.id)] for t in projection.topics],
             showlegend=False,
+            cliponaxis=False,  # a name may run past the plot's edge rather than be cut
         )
     )
     # Room at the sides for the names of topics at the map's edge (they are centred on their marker).
     low, high = projection.xy[:, 0].min(initial=0.0), projection.xy[:, 0].max(initial=1.0)
-    pad = 0.18 * float(high - low or 1.0)
+    pad = 0.15 * float(high - low or 1.0)
     figure.update_layout(
         height=680,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "v", "itemsizing": "constant", "font": {"size": 11}},
+        showlegend=by != "Topic",  # topics are named on the map itself; banks need the legend
         xaxis={
             "showticklabels": False,
             "title": None,

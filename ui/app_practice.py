@@ -170,6 +170,9 @@ def _grade_feedback(searcher, entry_id: str) -> None:
         st.markdown("\n".join(f"- {plain(p.text)}" for p in grade.missed) or "*Nothing — well done.*")
     if grade.terms_missed:
         st.caption("Key terms you did not use: " + plain(", ".join(grade.terms_missed[:12])))
+
+
+def _references(searcher, entry_id: str) -> None:
     references = references_for(searcher, searcher.entry(entry_id))
     with st.expander("Reference answer" + ("s" if len(references) > 1 else ""), expanded=True):
         for reference in references:
@@ -232,6 +235,7 @@ def _card(searcher, entry_id: str, cards_by_id: dict, bookmarked: set[str]) -> N
     if state["grade"] is not None:
         _grade_feedback(searcher, entry.id)
         _rating_buttons(entry.id, cards_by_id)
+        _references(searcher, entry.id)
 
 
 def _summary(searcher, now: datetime) -> None:
