@@ -1,5 +1,5 @@
 """A new user's tour in headless Chromium, one step after another, a screenshot of each in
-test-artifacts/: the topic map with its topic names; a click on a topic narrows the chat scope; a
+test-artifacts/: the chat box focused on load; the topic map with its topic names; a click on a topic narrows the chat scope; a
 practice session of 3 cards, graded and rated Again/Good; the app restarted, the same cards found
 rescheduled and the due count moved; a section picked from the list grouped by bank; 5,000
 characters pasted into the chat and the length message.
@@ -103,6 +103,11 @@ def test_ui_tour(app_index_dir, tmp_path_factory):  # noqa: F811
         try:
             with app_server(env) as server:
                 page = open_app(browser, server.url, viewport=(1500, 1000))
+                # The cursor is in the chat box on page load.
+                page.wait_for_function(
+                    "() => document.activeElement?.getAttribute('data-testid') === 'stChatInputTextArea'",
+                    timeout=WAIT,
+                )
                 total = _scope_caption(page)
 
                 # Practice before anything: the whole deck is new, nothing is due.

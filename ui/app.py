@@ -51,8 +51,10 @@ def main() -> None:
             render_practice(searcher, settings)
         else:
             from ui.app_chat import render_chat
+            from ui.focus import focus_chat_once
 
             render_chat(searcher, settings)
+            focus_chat_once()
         from ui.app_export import render_export
 
         render_export(settings.export_slot)
