@@ -1,8 +1,8 @@
 """A new user's tour in headless Chromium, one step after another, a screenshot of each in
-test-artifacts/: the chat box focused on load; the topic map with its topic names; a click on a topic narrows the chat scope; a
-practice session of 3 cards, graded and rated Again/Good; the app restarted, the same cards found
-rescheduled and the due count moved; a section picked from the list grouped by bank; 5,000
-characters pasted into the chat and the length message.
+test-artifacts/: the chat box focused on load; the topic map with its topic names; a click on a
+topic narrows the chat scope; a practice session of 3 cards, graded and rated Again/Good; the app
+restarted, the same cards found rescheduled and the due count moved; a section picked from the
+list grouped by bank; 5,000 characters pasted into the chat and the length message.
 
 Needs Debian's chromium at /usr/bin/chromium and Playwright's Python package (see test_browser_e2e.py).
 """
