@@ -77,6 +77,8 @@ def _start(deck_ids: list[str]) -> None:
     size = int(st.session_state.get(SIZE_KEY) or DEFAULT_SESSION)
     queue = session_queue(deck_ids, cards, _now(), size, rng)
     state.update(queue=queue, position=0, grade=None, records=[], active=bool(queue), error=None)
+    if not queue:
+        state["error"] = "Nothing to practise in this deck now: no card is due and you have seen every question."
 
 
 def _check(searcher, entry_id: str) -> None:
