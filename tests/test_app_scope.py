@@ -10,6 +10,7 @@ from app_testing import (
     ask,
     assert_no_exception,
     start_app,
+    unescape,
 )
 
 from ingest.entry import Entry, EntryKind
@@ -56,7 +57,7 @@ def test_sidebar_sections_topics_and_titles():
     assert any("Bank 002 — Deep Learning / ML Fundamentals" in o for o in shown), shown
     # Sections of one bank, in its order; choosing one narrows the scope to it.
     pills = at.sidebar.pills(key=f"filter_sections::{BANK_003}")
-    labels = [getattr(o, "content", o) for o in pills.options]
+    labels = [unescape(getattr(o, "content", o)) for o in pills.options]  # labels are escaped markdown
     numbered = [label for label in labels if label[:1].isdigit()]
     assert numbered[:3] == ["1. AI, ML, DL Fundamentals", "2. Generative AI Concepts", "3. Mathematics for AI"]
     assert numbered.index("10. Generative Adversarial Networks (GANs)") > numbered.index(

@@ -40,13 +40,14 @@ def _section_scope(searcher, banks: list[str], titles: dict[str, str]) -> frozen
         labels = {c.key: c.label for c in choices}
         key = f"{SECTIONS_KEY}{bank}"
         picked = [k for k in st.session_state.get(key) or [] if k in labels]
-        with st.expander(f"Sections — {titles[bank]}" + (f" ({len(picked)} chosen)" if picked else ""), expanded=False):
+        title = plain(f"Sections — {titles[bank]}") + (f" ({len(picked)} chosen)" if picked else "")
+        with st.expander(title, expanded=False):  # expander and pill labels are markdown: bank text is escaped
             chosen[bank] = st.pills(
                 "Sections",
                 list(labels),
                 selection_mode="multi",
                 key=key,
-                format_func=lambda k, labels=labels: labels[k],
+                format_func=lambda k, labels=labels: plain(labels[k]),
                 label_visibility="collapsed",
             )
     return section_members(searcher.entries, chosen)
