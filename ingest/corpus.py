@@ -249,9 +249,11 @@ def entries_by_kind(entries: Iterable[Entry]) -> dict[EntryKind, int]:
 
 
 def untitled_bank_name(path: Path, parsed: ParsedBank) -> str:
-    """A readable name for a bank without an H1: "Bank 002 — <its first heading>" (the number from
-    the file name's leading digits, the heading from its first entry's section), or the file name."""
-    number = re.match(r"\d+", path.stem)
-    label = f"Bank {number.group(0)}" if number else path.stem.replace("_", " ")
+    """A readable name for a bank without an H1. A numbered file ("002_2452c354e5d17cd9.txt", whose
+    name says nothing) becomes "Bank 002 — <its first heading>"; any other file keeps its name,
+    which was chosen by a person ("user_bank.csv" → "user_bank")."""
+    number = re.match(r"(\d+)_[0-9a-f]{8,}$", path.stem)
+    if number is None:
+        return path.stem
     first = next((d.section_path[0] for d in parsed.entries if d.section_path), "")
-    return f"{label} — {first}" if first else label
+    return f"Bank {number.group(1)} — {first}" if first else f"Bank {number.group(1)}"

@@ -87,13 +87,16 @@ def test_topics_json_round_trips():
 
 
 def test_a_bank_without_an_h1_gets_a_readable_name(tmp_path):
-    bank = tmp_path / "007_abc123.md"
+    bank = tmp_path / "007_abc123def456.md"
     bank.write_text("### 🔍 **Deep Learning Basics**\n\n1. **What is dropout?**\nA regulariser.\n", encoding="utf-8")
     titled = tmp_path / "008_def.md"
     titled.write_text("# My Bank\n\n## Basics\n\n### 1. What is dropout?\n\nA regulariser.\n", encoding="utf-8")
     result = ingest_paths([bank, titled])
     titles = {e.bank_file: e.bank_title for e in result.entries}
-    assert titles == {"007_abc123.md": "Bank 007 — Deep Learning Basics", "008_def.md": "My Bank"}
+    assert titles == {"007_abc123def456.md": "Bank 007 — Deep Learning Basics", "008_def.md": "My Bank"}
+    named = tmp_path / "user_bank.md"
+    named.write_text("### Basics\n\n1. **What is dropout?**\nA regulariser.\n", encoding="utf-8")
+    assert {e.bank_title for e in ingest_paths([named]).entries} == {"user_bank"}, "a name a person chose stays"
 
 
 def test_the_real_bank_002_is_named_from_its_first_heading():
