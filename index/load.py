@@ -13,6 +13,7 @@ import numpy as np
 
 from index.build import MULTILINGUAL_FILE, VECTORS_FILE
 from index.calibration import CALIBRATION_FILE, Calibration, CalibrationError
+from index.clusters import TOPICS_FILE, Topics
 from index.embedder import Embedder
 from index.errors import IndexCorruptError, IndexError_, IndexMissingError
 from index.faiss_header import FaissHeaderError, check_declared_sizes
@@ -42,6 +43,7 @@ class LoadedIndex:
     vocabulary: dict[str, int]
     calibration: Calibration
     multilingual_vectors: faiss.Index | None = None  # e5, one row per entry ordinal
+    topics: Topics | None = None  # clusters, names and map positions (None: an index from before topics)
 
     def close(self) -> None:
         self.store.close()
@@ -123,6 +125,11 @@ def _load(embedder: Embedder, index_dir: Path | None, calibration: Calibration |
         variants.setdefault(ordinal, []).append((variant, similarity))
     for rows in variants.values():
         rows.sort(key=lambda r: -r[1])
+    try:
+        topics = _read_topics(index_dir, manifest, [e.id for e in entries])
+    except IndexCorruptError:
+        store.close()
+        raise
     return LoadedIndex(
         path=index_dir,
         manifest=manifest,
@@ -137,7 +144,25 @@ def _load(embedder: Embedder, index_dir: Path | None, calibration: Calibration |
         vocabulary=vocabulary,
         calibration=calibration,
         multilingual_vectors=multilingual_vectors,
+        topics=topics,
     )
+
+
+def _read_topics(index_dir: Path, manifest: Manifest, entry_ids: list[str]) -> Topics | None:
+    if "topics" not in manifest.counts:
+        return None  # built before topics existed; the map computes its projection itself
+    path = index_dir / TOPICS_FILE
+    if not path.exists():
+        raise IndexCorruptError(str(index_dir), f"{TOPICS_FILE} is missing")
+    try:
+        topics = Topics.from_json(path.read_text(encoding="utf-8"), entry_ids)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise IndexCorruptError(str(index_dir), f"{TOPICS_FILE}: {exc}") from None
+    if len(topics.topics) != manifest.counts["topics"]:
+        raise IndexCorruptError(
+            str(index_dir), f"{TOPICS_FILE} has {len(topics.topics)} topics, the manifest {manifest.counts['topics']}"
+        )
+    return topics
 
 
 def _read_vectors(index_dir: Path, name: str, params: dict, dimension: int | None, count: int | None) -> faiss.Index:

@@ -17,7 +17,8 @@ MANIFEST_FILE = "manifest.json"
 # 2: a model set (embedder, multilingual e5, reranker), e5 entry vectors and a calibration file.
 FORMAT_VERSION = 2
 # Bumped when parsing or unit-making changes what an index holds, so old indexes read as stale.
-CONTENT_VERSION = 3
+# 4: topics.json (clusters, names, map positions) and readable titles for banks without an H1.
+CONTENT_VERSION = 4
 
 
 def corpus_fingerprint(files: list[Path]) -> str:

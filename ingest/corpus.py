@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -200,7 +201,7 @@ class _CorpusBuilder:
         self._ids: set[str] = set()
 
     def add_bank(self, path: Path, parsed: ParsedBank, repaired: bool) -> FileReport:
-        title = parsed.title or path.stem
+        title = parsed.title or untitled_bank_name(path, parsed)
         kinds: Counter[str] = Counter()
         collapsed = 0
         for draft in parsed.entries:
@@ -271,3 +272,14 @@ class _CorpusBuilder:
 
 def entries_by_kind(entries: Iterable[Entry]) -> dict[EntryKind, int]:
     return dict(Counter(e.kind for e in entries))
+
+
+def untitled_bank_name(path: Path, parsed: ParsedBank) -> str:
+    """A readable name for a bank without an H1. A numbered file ("002_2452c354e5d17cd9.txt", whose
+    name says nothing) becomes "Bank 002 — <its first heading>"; any other file keeps its name,
+    which was chosen by a person ("user_bank.csv" → "user_bank")."""
+    number = re.match(r"(\d+)_[0-9a-f]{8,}$", path.stem)
+    if number is None:
+        return path.stem
+    first = next((d.section_path[0] for d in parsed.entries if d.section_path), "")
+    return f"Bank {number.group(1)} — {first}" if first else f"Bank {number.group(1)}"

@@ -1,7 +1,7 @@
-"""A 2-D picture of every entry: its question vector projected onto the two principal axes.
+"""The topic map of a loaded index: every entry's 2-D position and its topic (cluster and name).
 
-PCA (numpy eigen-decomposition of the covariance of the centred question vectors), computed once per loaded index and
-kept on the index object (the projection depends only on the vectors).
+Both are computed at index time (index/clusters.py, topics.json). An index from before topics
+gets the same projection computed on first use, with every entry in one unnamed topic.
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial import cKDTree
 
+from index.clusters import Topic, project
 from index.units import UnitKind
 
 
@@ -17,11 +19,69 @@ from index.units import UnitKind
 class TopicMap:
     ids: tuple[str, ...]  # entry ids, in index order
     xy: np.ndarray  # (n, 2) float32, one row per entry
-    explained: tuple[float, float]  # share of variance on each axis
+    labels: np.ndarray  # (n,) topic id per entry
+    topics: tuple[Topic, ...]
+    label_xy: np.ndarray  # (k, 2) where each topic's name is drawn: a free spot near its centre
 
     def position(self, entry_id: str) -> tuple[float, float]:
         row = self.ids.index(entry_id)
         return float(self.xy[row, 0]), float(self.xy[row, 1])
+
+    def topic_of(self, entry_id: str) -> Topic:
+        return self.topics[int(self.labels[self.ids.index(entry_id)])]
+
+    def members(self, topic_ids) -> frozenset[str]:
+        """The ids of the entries in any of the topics."""
+        wanted = {int(t) for t in topic_ids}
+        return frozenset(entry_id for entry_id, label in zip(self.ids, self.labels.tolist()) if label in wanted)
+
+    def centre(self, topic_id: int) -> tuple[float, float]:
+        """Where a topic's name is drawn: the median of its points (robust to a few strays)."""
+        rows = self.xy[self.labels == topic_id]
+        return float(np.median(rows[:, 0])), float(np.median(rows[:, 1]))
+
+
+LABEL_CLEARANCE = 0.025  # of the map's width/height: no point this close to a topic's marker
+LABEL_SPACING = (0.22, 0.045)  # (x, y) share of the map two names keep apart, so their text does not collide
+LABEL_GRID = 80
+MAX_LABEL_SHIFT = 0.25  # of the map: how far a name may move from its topic's centre
+
+
+def label_positions(xy: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """A spot per topic for its clickable name: the free grid point nearest the topic's median.
+
+    "Free" means no entry point within LABEL_CLEARANCE (a click there picks the topic, not a
+    question: the map's hover takes the nearest point) and no other name within LABEL_SPACING.
+    Bigger topics choose first; a topic with no free spot left keeps its median.
+    """
+    if len(xy) == 0 or k == 0:
+        return np.zeros((k, 2), dtype=np.float32)
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    span = np.where(high - low > 0, high - low, 1.0)
+    unit = (xy - low) / span
+    gx, gy = np.meshgrid(np.linspace(0, 1, LABEL_GRID), np.linspace(0, 1, LABEL_GRID))
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    nearest, _ = cKDTree(unit).query(grid)  # each grid point's distance to the nearest entry
+    free = nearest >= LABEL_CLEARANCE
+    spacing = np.array(LABEL_SPACING)
+    placed: dict[int, np.ndarray] = {}
+    sizes = np.bincount(labels, minlength=k)
+    for topic in np.argsort(-sizes, kind="stable").tolist():
+        members = unit[labels == topic]
+        centre = np.median(members, axis=0) if len(members) else np.full(2, 0.5)
+        distance = np.sqrt(((grid - centre) ** 2).sum(-1))
+        spot = centre
+        for row in np.argsort(distance):
+            if distance[row] > MAX_LABEL_SHIFT:
+                break  # any farther and the name no longer reads as this topic's
+            if not free[row]:
+                continue
+            if any((np.abs(grid[row] - other) < spacing).all() for other in placed.values()):
+                continue
+            spot = grid[row]
+            break
+        placed[topic] = spot
+    return (np.array([placed[t] for t in range(k)]) * span + low).astype(np.float32)
 
 
 def question_vectors(index) -> np.ndarray:
@@ -37,42 +97,26 @@ def question_vectors(index) -> np.ndarray:
     return vectors
 
 
-def project(vectors: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
-    """PCA to two dimensions; the sign of each axis is fixed so that the picture is stable.
-
-    The axes are the top eigenvectors of the (d × d) covariance, which is much cheaper than an
-    SVD of the (n × d) matrix when there are more entries than dimensions.
-    """
-    if len(vectors) == 0:
-        return np.zeros((0, 2), dtype=np.float32), (0.0, 0.0)
-    centred = vectors.astype(np.float64) - vectors.mean(axis=0, keepdims=True)
-    eigenvalues, eigenvectors = np.linalg.eigh(centred.T @ centred)
-    order = np.argsort(eigenvalues)[::-1][:2]
-    axes = eigenvectors[:, order].T.copy()
-    if axes.shape[0] < 2:
-        axes = np.vstack([axes, np.zeros((2 - axes.shape[0], vectors.shape[1]))])
-    for axis in axes:
-        if axis[np.argmax(np.abs(axis))] < 0:
-            axis *= -1
-    xy = centred @ axes.T
-    total = float(np.clip(eigenvalues, 0, None).sum()) or 1.0
-    top = [float(max(eigenvalues[i], 0.0) / total) for i in order] + [0.0, 0.0]
-    return xy.astype(np.float32), (top[0], top[1])
-
-
 _CACHE: dict[tuple[str, str, int], TopicMap] = {}
 _CACHE_SIZE = 4
 
 
 def topic_map(searcher) -> TopicMap:
-    """The map of the searcher's index, computed on first use and then reused."""
+    """The map of the searcher's index (read from the index, or computed once for an old one)."""
     index = searcher.index
     key = (str(index.path), index.manifest.corpus_fingerprint, int(index.vectors.ntotal))
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    xy, explained = project(question_vectors(index))
-    result = TopicMap(ids=tuple(e.id for e in index.entries), xy=xy, explained=explained)
+    ids = tuple(e.id for e in index.entries)
+    if index.topics is not None:
+        xy, labels, topics = index.topics.xy, index.topics.labels, index.topics.topics
+        result = TopicMap(ids, xy, labels, topics, label_positions(xy, labels, len(topics)))
+    else:
+        labels = np.zeros(len(ids), dtype=np.int64)
+        whole = Topic(0, "all questions", (), len(ids))
+        xy = project(question_vectors(index))
+        result = TopicMap(ids, xy, labels, (whole,), label_positions(xy, labels, 1))
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[key] = result

@@ -14,8 +14,13 @@ class SearchFilters:
     banks: frozenset[str] = frozenset()  # bank file names
     sections: frozenset[str] = frozenset()  # a section name anywhere in the entry's section path
     answered_only: bool = False
+    # Only these entries (the members of chosen topics or bank sections); None means no restriction,
+    # an empty set admits nothing.
+    entry_ids: frozenset[str] | None = None
 
     def admits(self, entry: Entry) -> bool:
+        if self.entry_ids is not None and entry.id not in self.entry_ids:
+            return False
         if self.banks and entry.bank_file not in self.banks:
             return False
         if self.sections and not self.sections.intersection(entry.section_path):
@@ -24,7 +29,7 @@ class SearchFilters:
 
     @property
     def active(self) -> bool:
-        return bool(self.banks or self.sections or self.answered_only)
+        return bool(self.banks or self.sections or self.answered_only or self.entry_ids is not None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,10 +41,25 @@ def test_feedback_is_saved_with_query_and_cited_entries():
     assert row.status == "answered" and row.composer == "offline"
     assert row.session == at.session_state["session_id"]
 
+    assert not [t for t in at.text_input if (t.key or "").startswith("feedback-comment-")], "no comment box on 👍"
     assistant_messages(at)[-1].get("feedback")[0].set_value(0).run()  # changed to thumbs down
     assert [r.rating for r in store.feedback()] == [0]
+    comment = at.text_input(key=f"feedback-comment-{at.session_state['turns'][-1].id}")
+    comment.set_value("It misses the memory cost").run()
+    assert_no_exception(at)
+    assert [(r.rating, r.comment) for r in store.feedback()] == [(0, "It misses the memory cost")]
+    assert store.export_user("local")["feedback"][0]["comment"] == "It misses the memory cost"
     assistant_messages(at)[-1].get("feedback")[0].set_value(None).run()  # cleared
     assert store.feedback() == []
+
+
+def test_no_thumbs_under_a_reply_that_is_not_an_answer():
+    at = start_app()
+    turn = ask(at, "What is the capital of Mongolia and its population in 1900?")
+    assert turn.answer.status.value in ("not_covered", "rejected"), turn.answer.status
+    assert not assistant_messages(at)[-1].get("feedback")
+    ask(at, "What is KV caching?")
+    assert assistant_messages(at)[-1].get("feedback")
 
 
 @pytest.fixture

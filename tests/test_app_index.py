@@ -166,17 +166,38 @@ def test_topic_map_view():
     figure = json.loads(charts[0].proto.spec)
     traces = figure["data"]
     manifest = json.loads((_session_index() / "manifest.json").read_text())
-    assert sum(len(t["x"]) for t in traces) == manifest["counts"]["entries"], "every entry is on the map"
-    picked = [t for t in traces if t.get("customdata")]
-    assert len(picked) == 5, "one coloured trace per bank"
-    assert all("<script" not in h for t in picked for h in t["hovertext"])
-    at.segmented_control(key="map_colour").set_value("Section").run()
+    points = [t for t in traces if t["name"] != "topic names"]
+    assert sum(len(t["x"]) for t in points) == manifest["counts"]["entries"], "every entry is on the map"
+    names = next(t for t in traces if t["name"] == "topic names")
+    assert len(names["text"]) == manifest["counts"]["topics"] >= 8, "every topic's name is drawn"
+    assert len(points) == manifest["counts"]["topics"], "one colour per topic"
+    assert all("<script" not in h for t in points for h in t["hovertext"])
+    at.segmented_control(key="map_colour").set_value("Bank").run()
     assert_no_exception(at)
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert len([t for t in figure["data"] if t.get("customdata")]) > 5
+    assert len([t for t in figure["data"] if t["name"] != "topic names"]) == 5, "one colour per bank"
     # Filters turn the other entries into grey context that cannot be picked.
     at.sidebar.multiselect(key="filter_banks").set_value(["000_4976b01af1e11b90.txt"]).run()
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     grey = [t for t in figure["data"] if not t.get("customdata")]
     assert grey and grey[0]["name"] == "outside the filters"
     assert "Hover to read a question" in shown_text(at.main)
+
+
+def test_a_rebuilt_index_on_disk_is_noticed_and_reloaded(tmp_path, monkeypatch):
+    index_dir = tmp_path / "served" / "index"
+    shutil.copytree(_session_index(), index_dir)
+    monkeypatch.setenv("QBANK_INDEX_DIR", str(index_dir))
+    at = start_app()
+    assert "reload-index" not in [b.key for b in at.button]
+    # Another process rebuilds the index: its manifest is written anew.
+    manifest = index_dir / "manifest.json"
+    manifest.write_text(manifest.read_text())
+    os.utime(manifest, ns=(manifest.stat().st_atime_ns, manifest.stat().st_mtime_ns + 5_000_000_000))
+    at.run()
+    assert_no_exception(at)
+    assert any("The index changed on disk" in w.value for w in at.warning)
+    at.button(key="reload-index").click().run()
+    assert_no_exception(at)
+    assert "reload-index" not in [b.key for b in at.button]
+    assert not any("The index changed on disk" in w.value for w in at.warning)

@@ -10,10 +10,10 @@ import numpy as np
 
 from answer.practice import pick_question, practice_pool
 from answer.types import Answer, AnswerStatus, Citation, CompareSide, Intent
+from index.clusters import project
 from ingest.entry import Entry, EntryKind
-from retrieval.topic_map import project
 from retrieval.types import SearchFilters
-from ui.app_browse import hover_text, question_from_selection
+from ui.app_browse import hover_text, picked_from_selection, question_from_selection
 from ui.app_export import conversation_markdown
 from ui.app_launch import app_url, port_free, run_app, streamlit_command
 from ui.app_state import Turn
@@ -71,6 +71,28 @@ def test_conversation_markdown_has_questions_answers_and_sources():
     assert "> Error: Something went wrong" in text
 
 
+def test_exported_sources_are_a_list_labels_are_not_doubled_and_fences_hold_no_citations():
+    lora = make_entry(3, "What is LoRA?", "Low-rank adapters.")
+    prefix = make_entry(7, "What is prefix tuning?", "Trainable prefixes.", bank="b2.md")
+    markdown = "LoRA in code [1]:\n\n```python [1] [2]\nmodel = get_peft_model(model, config)\n```\n"
+    answer = Answer(
+        query="LoRA vs prefix tuning",
+        intent=Intent.COMPARE,
+        status=AnswerStatus.ANSWERED,
+        markdown=markdown,
+        citations=(Citation(1, lora), Citation(2, prefix)),
+        compare=(CompareSide("LoRA", (("**LoRA**: low-rank adapters", 1),), ()),),
+    )
+    text = conversation_markdown(
+        [Turn(1, "user", "LoRA vs prefix tuning"), Turn(2, "assistant", markdown, answer=answer)]
+    )
+    sources = text.split("**Sources**", 1)[1].strip().splitlines()
+    assert sources[0].startswith("- [1] What is LoRA?") and sources[1].startswith("- [2] What is prefix tuning?")
+    assert "**LoRA**: low-rank adapters [1]" in text and "**LoRA**: **LoRA**:" not in text
+    assert "```python\n" in text and "[1] [2]\n\n```python" in text
+    assert not any(line.startswith("```") and "[" in line for line in text.splitlines())
+
+
 # -- launcher ----------------------------------------------------------------------------------
 
 
@@ -114,13 +136,13 @@ def test_projection_is_pca_and_stable():
     base = rng.normal(size=(200, 16)).astype(np.float32)
     base[:, 0] *= 10  # the widest direction
     base[:, 1] *= 5
-    xy, explained = project(base)
+    xy = project(base)
     assert xy.shape == (200, 2)
-    assert explained[0] > explained[1] > 0
+    assert xy[:, 0].var() > xy[:, 1].var() > 0
     assert abs(np.corrcoef(xy[:, 0], base[:, 0])[0, 1]) > 0.99
-    again, _ = project(base.copy())
+    again = project(base.copy())
     assert np.allclose(xy, again)
-    empty, _ = project(np.zeros((0, 16), dtype=np.float32))
+    empty = project(np.zeros((0, 16), dtype=np.float32))
     assert empty.shape == (0, 2)
 
 
@@ -131,8 +153,10 @@ def test_hover_text_is_escaped():
 
 
 def test_clicked_point_gives_its_question():
-    assert question_from_selection({"points": [{"customdata": ["What is LoRA?"]}]}) == "What is LoRA?"
-    assert question_from_selection({"points": [{"point_index": 3}, {"customdata": "Q?"}]}) == "Q?"
+    assert question_from_selection({"points": [{"customdata": ["question", "What is LoRA?"]}]}) == "What is LoRA?"
+    assert question_from_selection({"points": [{"point_index": 3}, {"customdata": ["question", "Q?"]}]}) == "Q?"
+    assert question_from_selection({"points": [{"customdata": ["topic", "3"]}]}) is None, "a topic is no question"
+    assert picked_from_selection({"points": [{"customdata": ["topic", "3"]}]}) == ("topic", "3")
     assert question_from_selection({"points": []}) is None
     assert question_from_selection(None) is None
 

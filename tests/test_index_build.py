@@ -20,6 +20,7 @@ import pytest
 
 from index.build import VECTORS_FILE, build_index, entries_fingerprint_matches
 from index.calibration import CALIBRATION_FILE, Calibration
+from index.clusters import TOPICS_FILE
 from index.embedder import HashingEmbedder, configured_embedder_name, load_embedder
 from index.errors import IndexBuildError
 from index.load import load_index
@@ -129,7 +130,7 @@ def test_manifest_records_what_the_index_was_built_from_and_with(tmp_path, bank_
         assert manifest.libraries[library]
     # Nothing but these files; no pickles.
     assert sorted(p.name for p in index_dir.iterdir()) == sorted(
-        [MANIFEST_FILE, STORE_FILE, VECTORS_FILE, CALIBRATION_FILE]
+        [MANIFEST_FILE, STORE_FILE, VECTORS_FILE, CALIBRATION_FILE, TOPICS_FILE]
     )
 
 

@@ -490,8 +490,9 @@ def test_bank_002_repaired_mojibake_entry(result: IngestResult) -> None:
     report = next(r for r in result.reports if r.file == FILES["002"])
     assert report.repaired_mojibake
     assert not any(r.repaired_mojibake for r in result.reports if r.file != FILES["002"])
-    # No title: the bank has no `# ` heading, so the file name stands in.
-    assert {e.bank_title for e in entries_of(result, "002")} == {Path(FILES["002"]).stem}
+    # No title: the bank has no `# ` heading, so its number and first heading name it.
+    assert {e.bank_title for e in entries_of(result, "002")} == {"Bank 002 — Deep Learning / ML Fundamentals"}
+    assert report.title == "Bank 002 — Deep Learning / ML Fundamentals"
 
 
 def test_bank_002_entries_with_follow_ups(result: IngestResult) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from userdata.errors import UserDataError
 from userdata.postgres_store import PostgresStore
+from userdata.sql_base import SqlUserStore
 from userdata.sqlite_store import SQLiteStore
 from userdata.store import DEFAULT_USER, open_store
 
@@ -250,4 +251,28 @@ def test_an_old_feedback_file_gains_the_user_column_and_keeps_its_rows(tmp_path)
         )
     conn.close()
     [row] = SQLiteStore(path).feedback()
-    assert (row.query, row.entry_ids, row.user_key) == ("q", ("e#1",), DEFAULT_USER)
+    assert (row.query, row.entry_ids, row.user_key, row.comment) == ("q", ("e#1",), DEFAULT_USER, "")
+
+
+def test_a_thumbs_down_keeps_its_comment_and_older_databases_gain_the_column(make_store):
+    store = make_store()
+    if isinstance(store, PostgresStore):  # a database from before comments: the table without the column
+        import psycopg
+
+        with psycopg.connect(store.url) as conn:
+            conn.execute(
+                "CREATE TABLE feedback (session TEXT NOT NULL, message INTEGER NOT NULL, "
+                "created_at TIMESTAMPTZ NOT NULL, rating INTEGER NOT NULL, query TEXT NOT NULL, "
+                "standalone_query TEXT NOT NULL, entry_ids TEXT NOT NULL, "
+                "composer TEXT NOT NULL, status TEXT NOT NULL, user_key TEXT NOT NULL DEFAULT 'local', "
+                "PRIMARY KEY (session, message))"
+            )
+        SqlUserStore._ready.discard(store.describe())
+    store.record_feedback(session="s", message=1, rating=0, query="q", comment="  cites the   wrong entry ")
+    store.record_feedback(session="s", message=2, rating=1, query="q2")
+    assert [(r.message, r.comment) for r in make_store().feedback()] == [(1, "cites the wrong entry"), (2, "")]
+    exported = store.export_user(DEFAULT_USER)
+    assert exported["feedback"][0]["comment"] == "cites the wrong entry"
+    del exported["feedback"][1]["comment"]  # an export from before comments still imports
+    store.import_user(exported, "other")
+    assert [r.comment for r in store.feedback("other")] == ["cites the wrong entry", ""]

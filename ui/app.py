@@ -32,12 +32,18 @@ def main() -> None:
     setup_logging()  # once per process; unexpected errors go to the log with their traceback
     st.set_page_config(page_title="qbank — interview Q&A", page_icon=str(PAGE_ICON), layout="wide")
     app_state.init()
+    # Something to read while the first run imports the model and opens the index (seconds after a
+    # restart), instead of a blank page.
+    loading = st.empty()
+    loading.info("Loading qbank: the search index and the embedding model…", icon=":material/hourglass_top:")
     try:
-        from ui.app_index import get_searcher
+        from ui.app_index import get_searcher, notice_changed_index
 
         searcher = get_searcher()
+        loading.empty()
         if searcher is None:
             return
+        notice_changed_index()
         from ui.app_sidebar import render_sidebar
 
         settings = render_sidebar(searcher)
@@ -52,8 +58,10 @@ def main() -> None:
             render_practice(searcher, settings)
         else:
             from ui.app_chat import render_chat
+            from ui.focus import focus_chat_once
 
             render_chat(searcher, settings)
+            focus_chat_once()
         from ui.app_export import render_export
 
         render_export(settings.export_slot)

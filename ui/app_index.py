@@ -13,11 +13,49 @@ from ui.app_errors import show_error
 _BUILD_LOCK = threading.Lock()  # one build at a time, whichever session asked first
 
 
+_SERVED: dict[str, int | None] = {}  # index dir → mtime of the manifest of the index this process serves
+
+
+def manifest_stamp(index_dir: Path) -> int | None:
+    """When the index on disk was finished (its manifest is written last); None when there is none."""
+    from index.manifest import MANIFEST_FILE
+
+    try:
+        return (Path(index_dir) / MANIFEST_FILE).stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 @st.cache_resource(show_spinner="Loading the embedding model and the index…")
 def _load_searcher(index_dir: str, embedder: str):
     from retrieval.searcher import Searcher
 
-    return Searcher.open(Path(index_dir), embedder)
+    stamp = manifest_stamp(Path(index_dir))
+    searcher = Searcher.open(Path(index_dir), embedder)
+    _SERVED[index_dir] = stamp
+    return searcher
+
+
+def _reload() -> None:
+    _load_searcher.clear()
+    st.session_state.pop("index_checked", None)
+
+
+def notice_changed_index() -> None:
+    """Offer a reload when the index on disk is newer than the one served (one stat per run)."""
+    from index.paths import default_index_dir
+
+    index_dir = default_index_dir()
+    served = _SERVED.get(str(index_dir))
+    current = manifest_stamp(index_dir)
+    if served is None or current is None or current == served:
+        return
+    with st.container(border=True):
+        text, button = st.columns([4, 1], vertical_alignment="center")
+        text.warning(
+            "The index changed on disk since this app loaded it (rebuilt or updated banks).", icon=":material/sync:"
+        )
+        button.button("Reload the index", key="reload-index", type="primary", on_click=_reload, width="stretch")
 
 
 def _build_with_progress(index_dir: Path) -> bool:

@@ -7,8 +7,12 @@ from dataclasses import dataclass
 import streamlit as st
 
 from retrieval.types import SearchFilters
-from ui.app_safety import plain, shorten
+from ui.app_safety import plain
 from ui.app_state import VIEWS
+from ui.scope import bank_titles, in_scope, scope_filters, section_choices, section_members
+
+SECTIONS_KEY = "filter_sections::"  # + bank file: that bank's chosen sections
+TOPICS_KEY = "filter_topics"
 
 INTENTS = {"Automatic": None, "Look up": "lookup", "Explain": "explain", "Compare": "compare"}
 MODES = ("Offline (bank only)", "LLM backend")
@@ -23,39 +27,58 @@ class Settings:
     export_slot: object | None = None  # a sidebar container for the conversation download
 
 
-def _bank_titles(searcher) -> dict[str, str]:
-    titles: dict[str, str] = {}
-    for entry in searcher.entries:
-        titles.setdefault(entry.bank_file, entry.bank_title)
-    return dict(sorted(titles.items()))
+def _topics(searcher):
+    from retrieval.topic_map import topic_map
+
+    return topic_map(searcher)
 
 
-def _sections(searcher, banks: frozenset[str]) -> list[str]:
-    names: dict[str, None] = {}
-    for entry in searcher.entries:
-        if not banks or entry.bank_file in banks:
-            for name in entry.section_path:
-                names.setdefault(name, None)
-    return sorted(names, key=str.lower)
+def _section_scope(searcher, banks: list[str], titles: dict[str, str]) -> frozenset[str] | None:
+    """One expander per bank, its sections as pills (full names, wrapped), in the bank's order."""
+    chosen: dict[str, list[str]] = {}
+    for bank, choices in section_choices(searcher.entries, banks).items():
+        labels = {c.key: c.label for c in choices}
+        key = f"{SECTIONS_KEY}{bank}"
+        picked = [k for k in st.session_state.get(key) or [] if k in labels]
+        title = plain(f"Sections — {titles[bank]}") + (f" ({len(picked)} chosen)" if picked else "")
+        with st.expander(title, expanded=False):  # expander and pill labels are markdown: bank text is escaped
+            chosen[bank] = st.pills(
+                "Sections",
+                list(labels),
+                selection_mode="multi",
+                key=key,
+                format_func=lambda k, labels=labels: plain(labels[k]),
+                label_visibility="collapsed",
+            )
+    return section_members(searcher.entries, chosen)
 
 
 def _filters(searcher) -> SearchFilters:
     st.subheader("Scope", anchor=False)
-    titles = _bank_titles(searcher)
+    titles = bank_titles(searcher.entries)
     banks = st.multiselect(
         "Banks",
         list(titles),
         key="filter_banks",
-        format_func=lambda f: shorten(f"{titles[f]} ({f})", 70),
+        format_func=lambda f: titles[f],
         placeholder="All banks",
+        help="\n".join(f"- {plain(title)} ({f})" for f, title in titles.items()),
     )
-    sections = st.multiselect(
-        "Sections", _sections(searcher, frozenset(banks)), key="filter_sections", placeholder="All sections"
+    sections = _section_scope(searcher, banks, titles)
+    topics = _topics(searcher)
+    topic_names = {t.id: f"{t.name} ({t.size})" for t in topics.topics}
+    chosen_topics = st.multiselect(
+        "Topics",
+        list(topic_names),
+        key=TOPICS_KEY,
+        format_func=lambda t: topic_names.get(t, str(t)),
+        placeholder="All topics",
+        help="Groups of questions about the same thing, found at index time; click one on the topic map too.",
     )
     answered = st.toggle("Answered questions only", key="filter_answered")
-    filters = SearchFilters(banks=frozenset(banks), sections=frozenset(sections), answered_only=answered)
-    in_scope = sum(1 for e in searcher.entries if filters.admits(e))
-    st.caption(f"{in_scope} of {len(searcher.entries)} entries in scope")
+    members = topics.members(chosen_topics) if chosen_topics else None
+    filters = scope_filters(banks, sections, members, answered)
+    st.caption(f"{in_scope(searcher.entries, filters)} of {len(searcher.entries)} entries in scope")
     return filters
 
 

@@ -88,7 +88,7 @@ def parse_export(data: Any, user_key: str | None = None) -> ParsedExport:
                 _field(r, "session", str, w), _field(r, "message", int, w), _time(r, "created_at", w),
                 _field(r, "rating", int, w), _field(r, "query", str, w), _field(r, "standalone_query", str, w),
                 tuple(_field(r, "entry_ids", list, w)), _field(r, "composer", str, w), _field(r, "status", str, w),
-                user,
+                user, _field(r, "comment", str, w) if isinstance(r, Mapping) and "comment" in r else "",
             ),
         ),
     )  # fmt: skip

@@ -47,6 +47,8 @@ class PostgresStore(SqlUserStore):
 
     def _prepare(self, conn: psycopg.Connection) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        # Databases from before thumbs-down comments gain the column (a no-op on new ones).
+        conn.execute("ALTER TABLE IF EXISTS feedback ADD COLUMN IF NOT EXISTS comment TEXT NOT NULL DEFAULT ''")
 
     def _to_db(self, moment: datetime) -> datetime:
         return utc(moment)

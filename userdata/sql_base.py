@@ -30,6 +30,7 @@ from userdata.store import (
 )
 
 log = logging.getLogger(__name__)
+MAX_COMMENT = 2000  # characters of a thumbs-down comment that are kept
 
 # {ts}: the backend's timestamp column type, {serial}: its auto-increment key, {real}: a float column.
 SCHEMA = (
@@ -44,6 +45,7 @@ SCHEMA = (
         composer TEXT NOT NULL,
         status TEXT NOT NULL,
         user_key TEXT NOT NULL DEFAULT 'local',
+        comment TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (session, message))""",
     """CREATE TABLE IF NOT EXISTS practice_cards (
         user_key TEXT NOT NULL,
@@ -69,7 +71,7 @@ SCHEMA = (
 )
 
 _FEEDBACK_COLUMNS = (
-    "session, message, created_at, rating, query, standalone_query, entry_ids, composer, status, user_key"
+    "session, message, created_at, rating, query, standalone_query, entry_ids, composer, status, user_key, comment"
 )
 _CARD_COLUMNS = "user_key, entry_id, card, due, updated_at"
 _REVIEW_COLUMNS = "user_key, entry_id, rating, reviewed_at, grade_score"
@@ -144,6 +146,7 @@ class SqlUserStore:
         composer: str = "offline",
         status: str = "",
         user_key: str = DEFAULT_USER,
+        comment: str = "",
     ) -> None:
         with self._transaction() as conn:
             if rating is None:
@@ -151,21 +154,21 @@ class SqlUserStore:
                 return
             row = FeedbackRow(
                 session, message, self._now(), int(rating), query, standalone_query or query, tuple(entry_ids),
-                composer, status, user_key,
+                composer, status, user_key, " ".join(comment.split())[:MAX_COMMENT],
             )  # fmt: skip
             self._upsert_feedback(conn, row)
 
     def _upsert_feedback(self, conn: Any, row: FeedbackRow) -> None:
         self._run(
             conn,
-            f"INSERT INTO feedback ({_FEEDBACK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            f"INSERT INTO feedback ({_FEEDBACK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (session, message) DO UPDATE SET created_at = excluded.created_at, "
             "rating = excluded.rating, query = excluded.query, standalone_query = excluded.standalone_query, "
             "entry_ids = excluded.entry_ids, composer = excluded.composer, status = excluded.status, "
-            "user_key = excluded.user_key",
+            "user_key = excluded.user_key, comment = excluded.comment",
             (
                 row.session, row.message, self._to_db(row.created_at), row.rating, row.query, row.standalone_query,
-                json.dumps(list(row.entry_ids)), row.composer, row.status, row.user_key,
+                json.dumps(list(row.entry_ids)), row.composer, row.status, row.user_key, row.comment,
             ),
         )  # fmt: skip
 
@@ -322,6 +325,7 @@ class SqlUserStore:
                     "entry_ids": list(f.entry_ids),
                     "composer": f.composer,
                     "status": f.status,
+                    "comment": f.comment,
                 }
                 for f in self.feedback(user_key)
             ],

@@ -40,3 +40,5 @@ class SQLiteStore(SqlUserStore):
         columns = {row[1] for row in conn.execute("PRAGMA table_info(feedback)")}
         if columns and "user_key" not in columns:
             conn.execute("ALTER TABLE feedback ADD COLUMN user_key TEXT NOT NULL DEFAULT 'local'")
+        if columns and "comment" not in columns:  # files from before thumbs-down comments
+            conn.execute("ALTER TABLE feedback ADD COLUMN comment TEXT NOT NULL DEFAULT ''")

@@ -36,6 +36,7 @@ class FeedbackRow:
     composer: str
     status: str
     user_key: str = DEFAULT_USER
+    comment: str = ""  # what a thumbs-down says was wrong, when the user wrote it
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,9 @@ class UserStore(Protocol):
         composer: str = "offline",
         status: str = "",
         user_key: str = DEFAULT_USER,
+        comment: str = "",
     ) -> None:
-        """Store (or replace) the rating of one answer; `rating=None` removes it."""
+        """Store (or replace) the rating of one answer (and its comment); `rating=None` removes it."""
         ...
 
     def feedback(self, user_key: str | None = None) -> list[FeedbackRow]: ...
