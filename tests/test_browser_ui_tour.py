@@ -158,7 +158,11 @@ def test_ui_tour(app_index_dir, tmp_path_factory):  # noqa: F811
                     _wait_idle(page)
                     question = page.locator("h4").first.inner_text().strip()
                     practised.append(question)
-                    reply = "Bananas are yellow and grow on trees in warm countries." if rating == "Again" else answers.get(question, "")
+                    reply = (
+                        "Bananas are yellow and grow on trees in warm countries."
+                        if rating == "Again"
+                        else answers.get(question, "")
+                    )
                     box = page.get_by_label("Your answer")
                     box.fill(reply)
                     box.press("Tab")
