@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from answer.citations import CitationRegistry
-from answer.points import Point
+from answer.points import Point, points_of
 from answer.sentences import (
     SegmentKind,
     cite_code,
@@ -134,3 +134,15 @@ def render_answer(entry: Entry, n: int, budget: int = LOOKUP_BUDGET) -> tuple[st
         last_group = seg.line
     close()
     return "\n\n".join(blocks), len(shown) < len(segs)
+
+
+def shown_points(entry: Entry, budget: int) -> list[Point]:
+    """The points of an entry's answer that `render_answer` shows within `budget` tokens."""
+    out: list[Point] = []
+    used = 0
+    for point in points_of(entry):
+        if out and used + point.tokens > budget:
+            break
+        out.append(point)
+        used += point.tokens
+    return out

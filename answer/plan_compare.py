@@ -1,0 +1,261 @@
+"""Planning comparisons.
+
+Concepts ("LoRA vs prefix tuning"): each side's points come from the entries that compare the
+sides directly (a point that describes one side only belongs to that side) and from a search for
+the side itself. Every point is assigned an aspect (answer/aspects.py) and the table has one row
+per aspect with evidence on at least one side — so cells in a row speak to the same thing. A
+point of the banks that sets the sides against each other ("unlike batch norm, layer norm …") is
+the key distinction.
+
+Bank versions ("how do the banks differ on …"): the fullest answered version once, then, per
+other bank, only what it adds (points unlike anything shown before).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from answer.aspects import Aspect, classify
+from answer.citations import bank_label
+from answer.evidence import embed, mmr, related_hits, relevance, thresholds
+from answer.plan import BankVersion, CompareConcepts, CompareVersions, Row
+from answer.points import Point, is_definition, points_of
+from answer.query import is_comparison_question
+from answer.terms import distinct_terms, mentions, names, overlap
+from ingest.entry import Entry
+from retrieval.searcher import Searcher
+from retrieval.types import SearchFilters, SearchResult
+
+SIDE_ENTRIES = 2  # entries a side search contributes
+SIDE_SEARCH_K = 6
+SIDE_CANDIDATES = 14  # points per side considered for the table
+CELL_TOKENS = 90  # a longer point is a paragraph, not a cell
+DIRECT_LIMIT = 3
+BASE_POINTS = 5  # points of the base version shown
+ADDS_LIMIT = 3
+
+# "… than batch norm", "(vs batch norm across batch)", "unlike RNNs": the side named after these is
+# the one contrasted with, not the one described.
+_CONTRASTED = re.compile(
+    r"(?i)\b(?:than|vs\.?|versus|unlike|instead\s+of|rather\s+than|compared\s+(?:to|with)|as\s+opposed\s+to)\b[^,;:)(]*"
+)
+# Words that set two things against each other within one sentence.
+_CONTRAST = re.compile(
+    r"(?i)\b(?:while|whereas|unlike|instead|rather\s+than|in\s+contrast|on\s+the\s+other\s+hand|differ\w*|"
+    r"difference|compared|than|vs\.?|versus|but|key|main)\b"
+)
+
+
+def describes(text: str, terms: frozenset[str]) -> bool:
+    """Does the text name a side as its subject (not only as the thing it is contrasted with)?"""
+    return names(_CONTRASTED.sub(" ", text), terms)
+
+
+def names_all(sides: Sequence[str], text: str) -> bool:
+    terms = distinct_terms(sides)
+    return all(names(text, terms[side]) for side in sides)
+
+
+def direct_entries(
+    searcher: Searcher, result: SearchResult, sides: Sequence[str], t: Mapping[str, float]
+) -> list[Entry]:
+    """Entries that compare the sides themselves: their question names every side, or (near the
+    top, for a question that asks for a comparison or a survey) their answer does; with their
+    versions in other banks."""
+    found: dict[str, Entry] = {}
+    for rank, hit in enumerate(related_hits(result, t)):
+        entry = hit.entry
+        by_answer = rank < 5 and entry.has_answer and is_comparison_question(entry.question)
+        if names_all(sides, entry.question) or (by_answer and names_all(sides, f"{entry.question}\n{entry.answer}")):
+            found.setdefault(entry.id, entry)
+            for variant in searcher.variants(entry.id):
+                if names_all(sides, variant.question):
+                    found.setdefault(variant.id, variant)
+    return list(found.values())
+
+
+def side_entries(
+    searcher: Searcher, side: str, exclude: set[str], filters: SearchFilters | None, t: Mapping[str, float]
+) -> list[tuple[Entry, float]]:
+    """Answered entries about one side, with their closeness: a search for the side, keeping hits
+    that name it (or are very close to it)."""
+    result = searcher.search(f"What is {side}?", k=SIDE_SEARCH_K, filters=filters)
+    out: list[tuple[Entry, float]] = []
+    for hit in result.hits:
+        entry = hit.entry
+        if entry.id in exclude or not entry.has_answer:
+            continue
+        if mentions(entry.question, side) or hit.dense_score >= t["side_min_similarity"]:
+            out.append((entry, hit.dense_score))
+        if len(out) >= SIDE_ENTRIES:
+            break
+    return out
+
+
+def plan_concepts(
+    searcher: Searcher, result: SearchResult, sides: Sequence[str], filters: SearchFilters | None = None
+) -> CompareConcepts | None:
+    """The aligned comparison of `sides`; None when no side has any point."""
+    t = thresholds(searcher)
+    direct = direct_entries(searcher, result, sides, t)
+    terms = distinct_terms(sides)
+    pools: dict[str, list[Point]] = {side: [] for side in sides}
+    closeness: dict[str, float] = {}
+    contrasts: list[Point] = []
+    definitions: dict[str, Point] = {}
+    for entry in (e for e in direct if e.has_answer):
+        closeness[entry.id] = 1.0  # entries that contrast the sides explain the difference best
+        for point in points_of(entry):
+            subjects = [s for s in sides if describes(point.plain, terms[s])]
+            named = [s for s in sides if names(point.plain, terms[s])]
+            if len(named) >= 2 and _CONTRAST.search(point.plain):
+                contrasts.append(point)
+            elif len(subjects) == 1:
+                pools[subjects[0]].append(point)
+    exclude = {e.id for e in direct}
+    for side in sides:
+        others = [terms[s] for s in sides if s != side]
+        for rank, (entry, score) in enumerate(side_entries(searcher, side, exclude, filters, t)):
+            closeness.setdefault(entry.id, score)
+            # An entry whose question names another side is about that side. One about this side
+            # lends any point that names no other side; one about something broader, only the
+            # points that name this side in full ("batch norm", not just "batch").
+            if any(names(entry.question, o) for o in others):
+                continue
+            about_side = mentions(entry.question, side)
+            for point in points_of(entry):
+                if any(names(point.plain, o) for o in others):
+                    if about_side and _CONTRAST.search(point.plain):
+                        contrasts.append(point)
+                    continue
+                if not (about_side or mentions(point.plain, side)):
+                    continue
+                pools[side].append(point)
+                if rank == 0 and about_side and side not in definitions and _defines(point):
+                    definitions[side] = point
+    key = _key_distinction(searcher, sides, contrasts, closeness, t)
+    columns = [_cells(searcher, side, pools[side], closeness, definitions.get(side), key, t) for side in sides]
+    if not any(columns):
+        return None
+    rows = []
+    for aspect in Aspect:
+        cells = tuple(tuple(column.get(aspect, ())) for column in columns)
+        if any(cells):
+            rows.append(Row(aspect, cells))
+    shown = {p.entry.id for row in rows for cell in row.cells for p in cell}
+    missing = tuple(side for side, column in zip(sides, columns) if not column)
+    direct_rest = tuple(e for e in direct if e.id not in shown and names_all(sides, e.question))[:DIRECT_LIMIT]
+    return CompareConcepts(tuple(sides), tuple(rows), key, direct_rest, missing)
+
+
+def _defines(point: Point) -> bool:
+    return point.position == 0 or is_definition(point)
+
+
+def _cells(
+    searcher: Searcher,
+    side: str,
+    pool: Sequence[Point],
+    closeness: Mapping[str, float],
+    definition: Point | None,
+    key: Point | None,
+    t: Mapping[str, float],
+) -> dict[Aspect, list[Point]]:
+    """One point per aspect for a side: the most relevant point of that aspect, never a repeat."""
+    pool = list({p.text: p for p in pool if p.tokens <= CELL_TOKENS and p is not key}.values())
+    if not pool:
+        return {}
+    scores, vectors = relevance(searcher, pool, [side, f"What is {side}?"], closeness)
+    order = mmr(scores, vectors, SIDE_CANDIDATES, floor=t["side_floor"])
+    chosen = [pool[i] for i in order]
+    aspects = classify(searcher, chosen)
+    out: dict[Aspect, list[Point]] = {}
+    taken: list[int] = []
+    if definition is not None and definition.tokens <= CELL_TOKENS:
+        out[Aspect.WHAT] = [definition]
+        if definition in pool:
+            taken.append(pool.index(definition))
+    for i, point in zip(order, chosen):
+        aspect = aspects[chosen.index(point)]
+        if aspect in out or i in taken:
+            continue
+        if taken and float((vectors[taken] @ vectors[i]).max()) >= t["cell_repeat"]:
+            continue
+        out[aspect] = [point]
+        taken.append(i)
+    return out
+
+
+def _key_distinction(
+    searcher: Searcher,
+    sides: Sequence[str],
+    contrasts: Sequence[Point],
+    closeness: Mapping[str, float],
+    t: Mapping[str, float],
+) -> Point | None:
+    """The banks' own sentence that sets the sides against each other, closest to "the difference
+    between A and B"."""
+    pool = list({p.text: p for p in contrasts if p.tokens <= CELL_TOKENS}.values())
+    if not pool:
+        return None
+    asked = [f"The difference between {' and '.join(sides)}", " vs ".join(sides)]
+    scores, _ = relevance(searcher, pool, asked, closeness)
+    best = int(np.argmax(scores))
+    return pool[best] if float(scores[best]) >= t["side_floor"] else None
+
+
+# -- bank versions -----------------------------------------------------------------------------------
+
+
+def plan_versions(searcher: Searcher, best: Entry) -> CompareVersions | None:
+    """Each bank's version of `best`'s question, said once; None when no other bank asks it."""
+    t = thresholds(searcher)
+    group = [best, *searcher.variants(best.id)]
+    if len(group) < 2:
+        return None
+    banks: dict[str, list[Entry]] = {}
+    for entry in sorted(group, key=lambda e: (e.bank_file, _number_key(e.number))):
+        banks.setdefault(entry.bank_file, []).append(entry)
+    answered = {bank: [e for e in entries if e.has_answer] for bank, entries in banks.items()}
+    answered = {bank: entries for bank, entries in answered.items() if entries}
+    unanswered = tuple(e for e in group if not e.has_answer)
+    if not answered:
+        return None
+    per_bank = {bank: [p for e in entries for p in points_of(e)] for bank, entries in answered.items()}
+    # The fullest version is the base; the others follow in bank order.
+    order = sorted(answered, key=lambda b: (-len(per_bank[b]), b))
+    base_bank, rest = order[0], sorted(order[1:])
+    asked = embed(searcher, [best.question])[0]
+    base_points = per_bank[base_bank]
+    if base_points:
+        vectors = embed(searcher, [p.plain for p in base_points])
+        picked = sorted(mmr(vectors @ asked, vectors, BASE_POINTS, duplicate=0.9))
+        base_points = [base_points[i] for i in picked]
+    shown = list(base_points)
+    others: list[BankVersion] = []
+    for bank in rest:
+        points = per_bank[bank]
+        adds: list[Point] = []
+        if points:
+            vectors = embed(searcher, [p.plain for p in points])
+            shown_vectors = embed(searcher, [p.plain for p in shown]) if shown else None
+            for i in mmr(vectors @ asked, vectors, len(points), duplicate=0.9):
+                point = points[i]
+                said = shown_vectors is not None and float((shown_vectors @ vectors[i]).max()) >= t["versions_repeat"]
+                if said or any(overlap(point.plain, s.plain) >= t["versions_overlap"] for s in shown):
+                    continue
+                adds.append(point)
+                if len(adds) >= ADDS_LIMIT:
+                    break
+        adds.sort(key=lambda p: p.position)
+        shown.extend(adds)
+        others.append(BankVersion(bank_label(answered[bank][0]), tuple(answered[bank]), tuple(adds)))
+    base = BankVersion(bank_label(answered[base_bank][0]), tuple(answered[base_bank]), tuple(base_points))
+    return CompareVersions(best.question.strip(), base, tuple(others), unanswered)
+
+
+def _number_key(number: str) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else 0 for part in number.split("."))
