@@ -13,8 +13,6 @@ import re
 from collections.abc import Sequence
 from enum import IntEnum
 
-import numpy as np
-
 from answer.evidence import embed
 from answer.points import Point, is_definition
 from retrieval.searcher import Searcher
@@ -39,11 +37,6 @@ ASPECT_LABELS = {
 }
 
 _CUES = {
-    Aspect.HOW: re.compile(
-        r"(?ix)\b(?:works?\s+by|by\s+(?:\w+ing)|computes?|computed|calculat\w+|steps?|first|then|process(?:es)?|"
-        r"formula|updat\w+|maps?|mapping|projects?|splits?|combin\w+|adds?|multipl\w+|replac\w+|passes|feeds?|"
-        r"takes?|learns?|trained\s+(?:to|on|by)|objective|mechanism|architecture|consists?\s+of)\b"
-    ),
     Aspect.STRENGTHS: re.compile(
         r"(?ix)\b(?:advantages?|benefits?|pros|strengths?|improv\w+|faster|speeds?\s+up|efficien\w+|reduc\w+|"
         r"better|robust\w*|stabl\w+|simpler|cheaper|fewer|less\s+(?:memory|compute)|enabl\w+|allows?|effective\w*|"
@@ -61,18 +54,9 @@ _CUES = {
     ),
 }
 CUE_WEIGHT = 0.12  # one cue is worth this much cosine to a prototype
-DEFINITION_FIRST = 0.2  # the first point answering "what is X" is a definition unless a cue says otherwise
 
 # Prototype sentences, about no topic in particular.
 _PROTOTYPES = {
-    Aspect.WHAT: [
-        "It is a technique that refers to a method of doing something.",
-        "This term is defined as a kind of model or approach.",
-    ],
-    Aspect.HOW: [
-        "It works by first computing values, then combining them step by step.",
-        "The input is transformed, multiplied by weights and passed to the next layer.",
-    ],
     Aspect.STRENGTHS: [
         "The main advantage is that it is faster, more efficient and more accurate.",
         "It improves performance and reduces memory and cost.",
@@ -89,25 +73,24 @@ _PROTOTYPES = {
 
 
 def classify(searcher: Searcher, points: Sequence[Point]) -> list[Aspect]:
-    """The aspect each point speaks to."""
+    """The aspect each point speaks to. A definition is WHAT; a point with cues of strengths,
+    weaknesses or usage is the cued aspect its meaning is closest to; any other point says how the
+    thing works."""
     if not points:
         return []
     prototypes = [(aspect, text) for aspect, texts in _PROTOTYPES.items() for text in texts]
     proto_vectors = embed(searcher, [text for _, text in prototypes])
-    vectors = embed(searcher, [p.plain for p in points])
-    similarity = vectors @ proto_vectors.T
+    similarity = embed(searcher, [p.plain for p in points]) @ proto_vectors.T
     out: list[Aspect] = []
     for i, point in enumerate(points):
-        scores = dict.fromkeys(Aspect, -1.0)
-        for j, (aspect, _) in enumerate(prototypes):
-            scores[aspect] = max(scores[aspect], float(similarity[i, j]))
-        for aspect, cue in _CUES.items():
-            scores[aspect] += CUE_WEIGHT * min(len(cue.findall(point.plain)), 2)
         if is_definition(point):
-            scores[Aspect.WHAT] += DEFINITION_FIRST + (DEFINITION_FIRST if point.position == 0 else 0.0)
-        out.append(max(scores, key=lambda a: scores[a]))
+            out.append(Aspect.WHAT)
+            continue
+        cued = {a: len(_CUES[a].findall(point.plain)) for a in (Aspect.STRENGTHS, Aspect.WEAKNESSES, Aspect.WHEN)}
+        cued = {a: n for a, n in cued.items() if n}
+        if not cued:
+            out.append(Aspect.HOW)
+            continue
+        meaning = {a: max(float(similarity[i, j]) for j, (b, _) in enumerate(prototypes) if b is a) for a in cued}
+        out.append(max(cued, key=lambda a: CUE_WEIGHT * min(cued[a], 2) + meaning[a]))
     return out
-
-
-def order_key(aspects: Sequence[Aspect]) -> np.ndarray:
-    return np.array([int(a) for a in aspects], dtype=np.int32)

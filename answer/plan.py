@@ -49,6 +49,7 @@ class CompareConcepts:
     sides: tuple[str, ...]
     rows: tuple[Row, ...]
     key: Point | None = None  # the banks' own one-sentence statement of the difference
+    key_subject: str | None = None  # the side the key sentence is about, when it does not name it
     direct: tuple[Entry, ...] = ()  # entries that compare the sides themselves
     missing: tuple[str, ...] = ()  # sides no answered entry speaks to
 

@@ -22,9 +22,10 @@ from answer.aspects import Aspect, classify
 from answer.citations import bank_label
 from answer.evidence import embed, mmr, related_hits, relevance, thresholds
 from answer.plan import BankVersion, CompareConcepts, CompareVersions, Row
-from answer.points import Point, is_definition, points_of
+from answer.plan_explain import is_definitional
+from answer.points import Point, points_of
 from answer.query import is_comparison_question
-from answer.terms import distinct_terms, mentions, names, overlap
+from answer.terms import aliased, collides, distinct_terms, mentions, names, overlap
 from ingest.entry import Entry
 from retrieval.searcher import Searcher
 from retrieval.types import SearchFilters, SearchResult
@@ -32,7 +33,10 @@ from retrieval.types import SearchFilters, SearchResult
 SIDE_ENTRIES = 2  # entries a side search contributes
 SIDE_SEARCH_K = 6
 SIDE_CANDIDATES = 14  # points per side considered for the table
-CELL_TOKENS = 90  # a longer point is a paragraph, not a cell
+CELL_TOKENS = 70  # a longer point is a paragraph, not a cell
+CELL_POINTS = 2
+SECOND_TOKENS = 35  # a cell takes a second point this short…
+SECOND_SLACK = 0.05  # …and nearly as relevant as its first
 DIRECT_LIMIT = 3
 BASE_POINTS = 5  # points of the base version shown
 ADDS_LIMIT = 3
@@ -49,6 +53,9 @@ _CONTRAST = re.compile(
 )
 
 
+_PRONOUN_START = re.compile(r"(?i)^\W*(?:it|this|they|these|that|its|their)\b")
+
+
 def describes(text: str, terms: frozenset[str]) -> bool:
     """Does the text name a side as its subject (not only as the thing it is contrasted with)?"""
     return names(_CONTRASTED.sub(" ", text), terms)
@@ -56,6 +63,7 @@ def describes(text: str, terms: frozenset[str]) -> bool:
 
 def names_all(sides: Sequence[str], text: str) -> bool:
     terms = distinct_terms(sides)
+    text = aliased(text, sides)
     return all(names(text, terms[side]) for side in sides)
 
 
@@ -78,21 +86,33 @@ def direct_entries(
 
 
 def side_entries(
-    searcher: Searcher, side: str, exclude: set[str], filters: SearchFilters | None, t: Mapping[str, float]
-) -> list[tuple[Entry, float]]:
+    searcher: Searcher,
+    sides: Sequence[str],
+    side: str,
+    exclude: set[str],
+    filters: SearchFilters | None,
+    t: Mapping[str, float],
+) -> tuple[list[tuple[Entry, float]], list[Entry]]:
     """Answered entries about one side, with their closeness: a search for the side, keeping hits
-    that name it (or are very close to it)."""
+    that name it (or are very close to it) and are about the side itself, not a longer name that
+    contains it ("precision" is not "mixed precision"). Also returns the hits that compare the sides."""
     result = searcher.search(f"What is {side}?", k=SIDE_SEARCH_K, filters=filters)
     out: list[tuple[Entry, float]] = []
+    direct: list[Entry] = []
     for hit in result.hits:
         entry = hit.entry
-        if entry.id in exclude or not entry.has_answer:
+        if entry.id in exclude:
             continue
-        if mentions(entry.question, side) or hit.dense_score >= t["side_min_similarity"]:
+        if names_all(sides, entry.question):
+            direct.append(entry)
+            continue
+        if not entry.has_answer or len(out) >= SIDE_ENTRIES:
+            continue
+        if not (mentions(aliased(entry.question, [side]), side) or hit.dense_score >= t["side_min_similarity"]):
+            continue
+        if not collides(entry.question, side) or hit.dense_score >= t["side_sure_similarity"]:
             out.append((entry, hit.dense_score))
-        if len(out) >= SIDE_ENTRIES:
-            break
-    return out
+    return out, direct
 
 
 def plan_concepts(
@@ -106,36 +126,45 @@ def plan_concepts(
     closeness: dict[str, float] = {}
     contrasts: list[Point] = []
     definitions: dict[str, Point] = {}
+    subjects: dict[str, str] = {}  # a contrast taken from a side's own entry: the side it is about
     for entry in (e for e in direct if e.has_answer):
         closeness[entry.id] = 1.0  # entries that contrast the sides explain the difference best
-        for point in points_of(entry):
-            subjects = [s for s in sides if describes(point.plain, terms[s])]
-            named = [s for s in sides if names(point.plain, terms[s])]
-            if len(named) >= 2 and _CONTRAST.search(point.plain):
-                contrasts.append(point)
-            elif len(subjects) == 1:
-                pools[subjects[0]].append(point)
+        _split_direct(entry, sides, terms, pools, contrasts)
     exclude = {e.id for e in direct}
+    own: dict[str, list[tuple[Entry, float]]] = {}
+    for side in sides:
+        own[side], more = side_entries(searcher, sides, side, exclude, filters, t)
+        for entry in more:
+            exclude.add(entry.id)
+            direct.append(entry)
+            if entry.has_answer:
+                closeness[entry.id] = 1.0
+                _split_direct(entry, sides, terms, pools, contrasts)
     for side in sides:
         others = [terms[s] for s in sides if s != side]
-        for rank, (entry, score) in enumerate(side_entries(searcher, side, exclude, filters, t)):
+        for rank, (entry, score) in enumerate(own[side]):
             closeness.setdefault(entry.id, score)
             # An entry whose question names another side is about that side. One about this side
             # lends any point that names no other side; one about something broader, only the
             # points that name this side in full ("batch norm", not just "batch").
-            if any(names(entry.question, o) for o in others):
+            question = aliased(entry.question, sides)
+            if any(names(question, o) for o in others):
                 continue
-            about_side = mentions(entry.question, side)
+            about_side = mentions(question, side)
             for point in points_of(entry):
-                if any(names(point.plain, o) for o in others):
-                    if about_side and _CONTRAST.search(point.plain):
-                        contrasts.append(point)
+                plain = aliased(point.plain, sides)
+                first = rank == 0 and about_side and point.position == 0 and is_definitional(entry.question)
+                if first and side not in definitions:
+                    definitions[side] = point  # "What is GQA?" → "Interpolation between MHA and MQA"
                     continue
-                if not (about_side or mentions(point.plain, side)):
+                if any(names(plain, o) for o in others):
+                    if about_side and _CONTRAST.search(plain) and not _PRONOUN_START.match(plain):
+                        contrasts.append(point)
+                        subjects[point.text] = side
+                    continue
+                if not (about_side or mentions(plain, side)):
                     continue
                 pools[side].append(point)
-                if rank == 0 and about_side and side not in definitions and _defines(point):
-                    definitions[side] = point
     key = _key_distinction(searcher, sides, contrasts, closeness, t)
     columns = [_cells(searcher, side, pools[side], closeness, definitions.get(side), key, t) for side in sides]
     if not any(columns):
@@ -148,11 +177,27 @@ def plan_concepts(
     shown = {p.entry.id for row in rows for cell in row.cells for p in cell}
     missing = tuple(side for side, column in zip(sides, columns) if not column)
     direct_rest = tuple(e for e in direct if e.id not in shown and names_all(sides, e.question))[:DIRECT_LIMIT]
-    return CompareConcepts(tuple(sides), tuple(rows), key, direct_rest, missing)
+    subject = subjects.get(key.text) if key is not None else None
+    return CompareConcepts(tuple(sides), tuple(rows), key, subject, direct_rest, missing)
 
 
-def _defines(point: Point) -> bool:
-    return point.position == 0 or is_definition(point)
+def _split_direct(
+    entry: Entry,
+    sides: Sequence[str],
+    terms: Mapping[str, frozenset[str]],
+    pools: dict[str, list[Point]],
+    contrasts: list[Point],
+) -> None:
+    """A direct comparison's points: one that describes one side goes to that side; one that names
+    several sides and sets them against each other is a candidate key distinction."""
+    for point in points_of(entry):
+        plain = aliased(point.plain, sides)
+        subjects = [s for s in sides if describes(plain, terms[s])]
+        named = [s for s in sides if names(plain, terms[s])]
+        if len(named) >= 2 and _CONTRAST.search(plain) and not _PRONOUN_START.match(plain):
+            contrasts.append(point)
+        elif len(subjects) == 1:
+            pools[subjects[0]].append(point)
 
 
 def _cells(
@@ -164,29 +209,37 @@ def _cells(
     key: Point | None,
     t: Mapping[str, float],
 ) -> dict[Aspect, list[Point]]:
-    """One point per aspect for a side: the most relevant point of that aspect, never a repeat."""
-    pool = list({p.text: p for p in pool if p.tokens <= CELL_TOKENS and p is not key}.values())
+    """A side's points by aspect: the most relevant of each aspect (a second one when short),
+    never a repeat of a point already in the column."""
+    pool = list({p.text: p for p in pool if p.tokens <= CELL_TOKENS and p != key}.values())
+    if definition is not None and definition.tokens <= CELL_TOKENS and definition not in pool:
+        pool.append(definition)
     if not pool:
         return {}
     scores, vectors = relevance(searcher, pool, [side, f"What is {side}?"], closeness)
     order = mmr(scores, vectors, SIDE_CANDIDATES, floor=t["side_floor"])
-    chosen = [pool[i] for i in order]
-    aspects = classify(searcher, chosen)
+    aspects = dict(zip(order, classify(searcher, [pool[i] for i in order])))
     out: dict[Aspect, list[Point]] = {}
     taken: list[int] = []
-    if definition is not None and definition.tokens <= CELL_TOKENS:
+    if definition is not None and definition in pool:
         out[Aspect.WHAT] = [definition]
-        if definition in pool:
-            taken.append(pool.index(definition))
-    for i, point in zip(order, chosen):
-        aspect = aspects[chosen.index(point)]
-        if aspect in out or i in taken:
+        taken.append(pool.index(definition))
+    for i in order:
+        aspect = aspects[i]
+        cell = out.setdefault(aspect, [])
+        room = not cell or (
+            aspect is not Aspect.WHAT
+            and len(cell) < CELL_POINTS
+            and pool[i].tokens <= SECOND_TOKENS
+            and float(scores[i]) >= float(scores[pool.index(cell[0])]) - SECOND_SLACK
+        )
+        if i in taken or not room:
             continue
         if taken and float((vectors[taken] @ vectors[i]).max()) >= t["cell_repeat"]:
             continue
-        out[aspect] = [point]
+        cell.append(pool[i])
         taken.append(i)
-    return out
+    return {aspect: cell for aspect, cell in out.items() if cell}
 
 
 def _key_distinction(

@@ -45,7 +45,8 @@ class ParsedQuery:
 
     @property
     def searched(self) -> str:
-        """What to search for: a bank comparison's topic, else the question."""
+        """What to search for: a bank comparison's topic, else the question (its own words carry the
+        context: "batchnorm vs layernorm, why do transformers use layer norm")."""
         if self.comparison is not None and self.comparison.across_banks:
             return self.comparison.topic
         return self.standalone

@@ -182,7 +182,8 @@ def _concepts(page: _Page, plan: CompareConcepts) -> None:
     rows = [f"| **{ASPECT_LABELS[row.aspect]}** | " + " | ".join(_cell(page, c) for c in row.cells) + " |" for row in plan.rows]
     page.add("\n".join([header, rule, *rows]))
     if plan.key is not None:
-        page.add(f"**Key distinction:** {escape_text(plan.key.flat)} {marker(page.cite(plan.key.entry))}")
+        about = f" ({escape_text(_label(plan.key_subject))})" if plan.key_subject else ""
+        page.add(f"**Key distinction{about}:** {escape_text(plan.key.flat)} {marker(page.cite(plan.key.entry))}")
     for s, label in enumerate(labels):
         cited = tuple((p.flat, page.cite(p.entry)) for row in plan.rows for p in row.cells[s])
         page.compare.append(CompareSide(label=label, points=cited))

@@ -3,9 +3,10 @@ and how much two texts share — on the one tokenizer, stopword list and stemmer
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from textkit.words import content_words, stem
+from textkit.words import STOPWORDS, content_words, stem, words
 
 PREFIX_MIN = 4  # a term word this long also matches the words it begins
 # Words too common in the banks to say two questions share a topic (stems).
@@ -61,3 +62,50 @@ def overlap(a: str, b: str) -> float:
     """Share of `a`'s content stems found in `b`."""
     words = stem_set(a)
     return len(words & stem_set(b)) / len(words) if words else 0.0
+
+
+_NAME_WORDS = re.compile(r"[A-Za-z0-9]+")
+
+
+def acronym(side: str) -> str:
+    """The initials of a name of several words ("grouped-query attention" → "GQA"), else ""."""
+    parts = _NAME_WORDS.findall(side)
+    return "".join(p[0] for p in parts).upper() if len(parts) >= 2 else ""
+
+
+def _is_acronym(side: str) -> bool:
+    return 2 <= len(side) <= 6 and side.isalnum() and side[:1].isalpha() and sum(c.isupper() for c in side) >= 2
+
+
+def aliased(text: str, sides: Sequence[str]) -> str:
+    """The text with each side's other name written beside it, so either name matches: a side's
+    acronym where the text spells it out and vice versa ("MQA" ↔ "multi-query attention")."""
+    for side in sides:
+        short = acronym(side)
+        if len(short) >= 3:  # two letters are too ambiguous ("LR", "DP")
+            text = re.sub(rf"\b{short}s?\b", lambda m, s=side: f"{m.group(0)} ({s})", text)
+        elif _is_acronym(side):
+            letters = side.upper()
+            words = list(_NAME_WORDS.finditer(text))
+            for k in range(len(words) - len(letters), -1, -1):
+                span = words[k : k + len(letters)]
+                if "".join(w.group(0)[0] for w in span).upper() == letters and all(len(w.group(0)) > 1 for w in span):
+                    end = span[-1].end()
+                    text = f"{text[:end]} ({side}){text[end:]}"
+    return text
+
+
+def collides(text: str, side: str) -> bool:
+    """Does `text` name a one-word side only inside a longer name — a modifier before it ("mixed
+    precision" for "precision")? Then it is about something else."""
+    wanted = term_stems(side)
+    if len(wanted) != 1:
+        return False
+    tokens = words(text)
+    found = False
+    for k, token in enumerate(tokens):
+        if stem(token).startswith(wanted[0]):
+            found = True
+            if k == 0 or tokens[k - 1] in STOPWORDS:
+                return False
+    return found

@@ -45,6 +45,7 @@ ANSWER_DEFAULTS: dict[str, float] = {
     "explain_floor": 0.2,  # relevance below which a point is off topic
     # compare
     "side_min_similarity": 0.55,  # a side-search hit that does not name the side must be this close
+    "side_sure_similarity": 0.75,  # a side-search hit this close is about the side whatever its name
     "side_floor": 0.15,
     "cell_repeat": 0.8,  # a point this close to one in the same column repeats it
     "versions_repeat": 0.72,  # a bank's point this close to a shown one is not an addition
