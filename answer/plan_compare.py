@@ -49,10 +49,11 @@ _CONTRASTED = re.compile(
 # Words that set two things against each other within one sentence.
 _CONTRAST = re.compile(
     r"(?i)\b(?:while|whereas|unlike|instead|rather\s+than|in\s+contrast|on\s+the\s+other\s+hand|differ\w*|"
-    r"difference|compared|than|vs\.?|versus|but|key|main)\b"
+    r"difference|compared|than|vs\.?|versus|but|key|main|trade-?offs?|vice\s+versa|at\s+the\s+expense)\b"
 )
 
 
+_LABEL = re.compile(r"^\W*([^:=]{1,40}?)\W*\s*[:=]\s")
 _PRONOUN_START = re.compile(r"(?i)^\W*(?:it|this|they|these|that|its|their)\b")
 
 
@@ -126,10 +127,11 @@ def plan_concepts(
     closeness: dict[str, float] = {}
     contrasts: list[Point] = []
     definitions: dict[str, Point] = {}
+    labelled: dict[str, Point] = {}  # definitions from direct comparisons' labelled points
     subjects: dict[str, str] = {}  # a contrast taken from a side's own entry: the side it is about
     for entry in (e for e in direct if e.has_answer):
         closeness[entry.id] = 1.0  # entries that contrast the sides explain the difference best
-        _split_direct(entry, sides, terms, pools, contrasts)
+        _split_direct(entry, sides, terms, pools, contrasts, labelled)
     exclude = {e.id for e in direct}
     own: dict[str, list[tuple[Entry, float]]] = {}
     for side in sides:
@@ -139,7 +141,7 @@ def plan_concepts(
             direct.append(entry)
             if entry.has_answer:
                 closeness[entry.id] = 1.0
-                _split_direct(entry, sides, terms, pools, contrasts)
+                _split_direct(entry, sides, terms, pools, contrasts, labelled)
     for side in sides:
         others = [terms[s] for s in sides if s != side]
         for rank, (entry, score) in enumerate(own[side]):
@@ -166,6 +168,11 @@ def plan_concepts(
                     continue
                 pools[side].append(point)
     key = _key_distinction(searcher, sides, contrasts, closeness, t)
+    for side, point in labelled.items():
+        if side in definitions:
+            pools[side].append(point)
+        else:
+            definitions[side] = point
     columns = [_cells(searcher, side, pools[side], closeness, definitions.get(side), key, t) for side in sides]
     if not any(columns):
         return None
@@ -187,10 +194,18 @@ def _split_direct(
     terms: Mapping[str, frozenset[str]],
     pools: dict[str, list[Point]],
     contrasts: list[Point],
+    labelled: dict[str, Point],
 ) -> None:
     """A direct comparison's points: one that describes one side goes to that side; one that names
-    several sides and sets them against each other is a candidate key distinction."""
+    several sides and sets them against each other is a candidate key distinction. The first point
+    labelled with a side's name ("**Recall**: TP/(TP+FN), …") is that side's definition."""
     for point in points_of(entry):
+        label = _LABEL.match(point.plain)
+        if label:
+            named = [s for s in sides if names(aliased(label.group(1), sides), terms[s])]
+            if len(named) == 1 and named[0] not in labelled:
+                labelled[named[0]] = point
+                continue
         plain = aliased(point.plain, sides)
         subjects = [s for s in sides if describes(plain, terms[s])]
         named = [s for s in sides if names(plain, terms[s])]

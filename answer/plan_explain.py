@@ -17,12 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from answer.aspects import classify
+from answer.aspects import Aspect, classify
 from answer.compose_base import shown_points
 from answer.evidence import embed, entry_closeness, mmr, relevance, thresholds
 from answer.plan import Explain
 from answer.points import Point, points_of
 from answer.query import Depth
+from answer.terms import overlap
 from ingest.entry import Entry
 from retrieval.searcher import Searcher
 from textkit.words import content_words
@@ -46,25 +47,26 @@ def is_definitional(question: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class Candidates:
     entries: list[Entry]  # answered, closest first
-    closeness: dict[str, float]
+    closeness: dict[str, float]  # retrieval's closeness of each entry to the query
+    topic: dict[str, float]  # how close each entry's *question* is to the query: what it is about
 
 
 def candidates(searcher: Searcher, query: str, entries: Sequence[Entry], scores: Mapping[str, float]) -> Candidates:
     asked = [query, " ".join(content_words(query)) or query]
     closeness = entry_closeness(searcher, entries, asked, scores)
+    topic = entry_closeness(searcher, entries, asked, None)
     answered = sorted((e for e in entries if e.has_answer), key=lambda e: -closeness[e.id])
-    return Candidates(answered, closeness)
+    return Candidates(answered, closeness, topic)
 
 
-def choose_core(found: Candidates, spread: float) -> Entry | None:
-    """The answered entry to build on: among those nearly as close as the closest (within
-    `spread`), one whose question asks for a definition or explanation; then the closest."""
+def choose_core(found: Candidates, t: Mapping[str, float]) -> Entry | None:
+    """The answered entry to build on: among the entries close to the query, the one whose question
+    is most about the query's topic, a question asking for a definition or an explanation first."""
     if not found.entries:
         return None
     top = found.closeness[found.entries[0].id]
-    near = [e for e in found.entries if found.closeness[e.id] >= top - spread]
-    definitional = [e for e in near if is_definitional(e.question) and len(points_of(e)) >= 1]
-    return (definitional or near)[0]
+    near = [e for e in found.entries if found.closeness[e.id] >= top - t["explain_entry_spread"]]
+    return max(near, key=lambda e: found.topic[e.id] + t["core_definitional"] * is_definitional(e.question))
 
 
 def plan_explain(
@@ -78,13 +80,18 @@ def plan_explain(
     """The explanation from `entries` (related hits, best first); None when none is answered."""
     t = thresholds(searcher)
     found = candidates(searcher, query, entries, scores)
-    core = choose_core(found, t["core_spread"])
+    core = choose_core(found, t)
     if core is None:
         return None
     core_tokens, extra_count, extra_tokens = SHAPES[depth]
-    top = max(found.closeness.values())
+    top = max(found.closeness[e.id] for e in found.entries)
+    top_topic = max(found.topic[e.id] for e in found.entries)
     contributors = [
-        e for e in found.entries if e.id != core.id and found.closeness[e.id] >= top - t["explain_entry_spread"]
+        e
+        for e in found.entries
+        if e.id != core.id
+        and found.closeness[e.id] >= top - t["explain_entry_spread"]
+        and found.topic[e.id] >= top_topic - t["explain_topic_spread"]
     ]
     shown = shown_points(core, core_tokens)
     extra = _complementary(searcher, query, shown, contributors, found.closeness, extra_count, extra_tokens)
@@ -116,7 +123,11 @@ def _complementary(
         repeat = (vectors @ core_vectors.T).max(axis=1)
     else:
         repeat = np.zeros(len(pool), dtype=np.float32)
-    keep = [i for i in range(len(pool)) if repeat[i] < t["explain_repeat"]]
+    keep = [
+        i
+        for i in range(len(pool))
+        if repeat[i] < t["explain_repeat"] and not any(overlap(pool[i].plain, p.plain) >= t["explain_overlap"] for p in shown)
+    ]
     if not keep:
         return []
     # The core counts as already chosen: MMR penalises what resembles it.
@@ -132,7 +143,9 @@ def _complementary(
         used += point.tokens
     aspects = classify(searcher, chosen)
     rank = {e.id: r for r, e in enumerate(contributors)}
-    ordered = sorted(range(len(chosen)), key=lambda i: (aspects[i], rank[chosen[i].entry.id], chosen[i].position))
+    # The core defines the topic: another definition would say it twice.
+    ordered = [i for i in range(len(chosen)) if aspects[i] is not Aspect.WHAT or not shown]
+    ordered.sort(key=lambda i: (aspects[i], rank[chosen[i].entry.id], chosen[i].position))
     return [chosen[i] for i in ordered]
 
 

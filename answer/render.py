@@ -103,8 +103,8 @@ def _not_covered(page: _Page, plan: NotCovered) -> None:
 def _unanswered(page: _Page, plan: Unanswered) -> None:
     if plan.body is not None:
         _body(page, plan.body)
-        page.add(f"*Also asked without an answer in:* {escape_text(plan.asked.question.strip())} "
-                 f"*({where(plan.asked)})* {marker(page.cite(plan.asked))}")
+        if page.registry.number(plan.asked) is None:
+            page.add(_also_asked_line(page, (plan.asked,)))
         return
     page.heading("Asked in the bank without an answer")
     page.add(page.question(plan.asked, f" *({where(plan.asked)})*"))

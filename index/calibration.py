@@ -37,9 +37,11 @@ ANSWER_DEFAULTS: dict[str, float] = {
     "same_topic_similarity": 0.45,  # question cosine for "same topic" (with a shared distinctive word)
     "entry_weight": 0.65,  # share of a point's relevance that is its entry's closeness to the query
     # explain
-    "core_spread": 0.06,  # a definitional entry this close to the closest one becomes the core
-    "explain_entry_spread": 0.15,  # entries this much less close than the closest contribute nothing
-    "explain_repeat": 0.78,  # a point this close (cosine) to a shown one repeats it
+    "core_definitional": 0.05,  # head start of a "what is / explain / how does it work" question as the core
+    "explain_entry_spread": 0.15,  # entries this much less close than the closest contribute nothing…
+    "explain_topic_spread": 0.2,  # …nor those whose question is this much less about the topic
+    "explain_repeat": 0.72,  # a point this close (cosine) to a shown one repeats it…
+    "explain_overlap": 0.6,  # …as does one whose content words mostly appear in a shown one
     "explain_related": 0.5,  # above this cosine to the core a point is penalised as partly redundant
     "explain_core_penalty": 0.5,
     "explain_floor": 0.2,  # relevance below which a point is off topic
@@ -47,7 +49,7 @@ ANSWER_DEFAULTS: dict[str, float] = {
     "side_min_similarity": 0.55,  # a side-search hit that does not name the side must be this close
     "side_sure_similarity": 0.75,  # a side-search hit this close is about the side whatever its name
     "side_floor": 0.15,
-    "cell_repeat": 0.8,  # a point this close to one in the same column repeats it
+    "cell_repeat": 0.75,  # a point this close to one in the same column repeats it
     "versions_repeat": 0.72,  # a bank's point this close to a shown one is not an addition
     "versions_overlap": 0.6,  # …nor one whose content words mostly appear in a shown one
 }
