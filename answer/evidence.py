@@ -9,8 +9,8 @@ from typing import Any, cast
 import numpy as np
 
 from answer.points import Point
-from index.calibration import ANSWER_DEFAULTS
 from answer.terms import GENERIC_WORDS, stem_set
+from index.calibration import ANSWER_DEFAULTS
 from ingest.entry import Entry
 from retrieval.searcher import Searcher
 from retrieval.types import Hit, SearchFilters, SearchResult
@@ -94,7 +94,9 @@ def best_match(result: SearchResult, searcher: Searcher | None = None) -> Hit | 
     near = [
         h
         for k, h in enumerate(result.hits)
-        if h.entry.has_answer and (k < 3 or h.entry.id in variants) and h.dense_score >= top.dense_score - t["answered_as_close"]
+        if h.entry.has_answer
+        and (k < 3 or h.entry.id in variants)
+        and h.dense_score >= top.dense_score - t["answered_as_close"]
     ]
     return max(near, key=lambda h: h.dense_score, default=top)
 
@@ -214,3 +216,30 @@ def mmr(
         chosen.append(picked)
         candidates = [c for c in candidates if c != picked and float(vectors[c] @ vectors[picked]) < duplicate]
     return chosen
+
+
+# -- distinctive words ---------------------------------------------------------------------------------
+
+COMMON_SHARE = 0.02  # a stem in more of the banks' questions than this says little about a topic
+_COMMON: dict[int, frozenset[str]] = {}
+
+
+def common_stems(searcher: Searcher) -> frozenset[str]:
+    """Stems so frequent in the banks' questions ("model", "llm", "learn") that sharing one says
+    nothing about sharing a topic; computed once per index."""
+    entries = searcher.entries
+    key = id(entries)
+    if key not in _COMMON:
+        counts: dict[str, int] = {}
+        for entry in entries:
+            for word in stem_set(entry.question):
+                counts[word] = counts.get(word, 0) + 1
+        limit = max(3, COMMON_SHARE * len(entries))
+        _COMMON[key] = frozenset(w for w, n in counts.items() if n > limit) | GENERIC_WORDS
+    return _COMMON[key]
+
+
+def distinctive(searcher: Searcher, text: str) -> set[str]:
+    """The stems of `text` that say what it is about (a plural the stemmer keeps, "llms", counts as "llm")."""
+    common = common_stems(searcher)
+    return {w for w in stem_set(text) if w not in common and f"{w}s" not in common and w.rstrip("s") not in common}

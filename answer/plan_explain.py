@@ -19,7 +19,7 @@ import numpy as np
 
 from answer.aspects import Aspect, classify
 from answer.compose_base import shown_points
-from answer.evidence import embed, entry_closeness, mmr, relevance, thresholds
+from answer.evidence import distinctive, embed, entry_closeness, mmr, relevance, thresholds
 from answer.plan import Explain
 from answer.points import Point, points_of
 from answer.query import Depth
@@ -86,12 +86,16 @@ def plan_explain(
     core_tokens, extra_count, extra_tokens = SHAPES[depth]
     top = max(found.closeness[e.id] for e in found.entries)
     top_topic = max(found.topic[e.id] for e in found.entries)
+    # Contributors are close to the query and share one of its (or the core's) distinctive words.
+    words = distinctive(searcher, query) | distinctive(searcher, core.question)
+    floor = min(top - t["explain_entry_spread"], t["explain_entry_floor"])
     contributors = [
         e
         for e in found.entries
         if e.id != core.id
-        and found.closeness[e.id] >= top - t["explain_entry_spread"]
-        and found.topic[e.id] >= top_topic - t["explain_topic_spread"]
+        and found.closeness[e.id] >= floor
+        and found.topic[e.id] >= min(top_topic - t["explain_topic_spread"], t["explain_topic_floor"])
+        and words & distinctive(searcher, e.question)
     ]
     shown = shown_points(core, core_tokens)
     extra = _complementary(searcher, query, shown, contributors, found.closeness, extra_count, extra_tokens)
@@ -126,7 +130,8 @@ def _complementary(
     keep = [
         i
         for i in range(len(pool))
-        if repeat[i] < t["explain_repeat"] and not any(overlap(pool[i].plain, p.plain) >= t["explain_overlap"] for p in shown)
+        if repeat[i] < t["explain_repeat"]
+        and not any(overlap(pool[i].plain, p.plain) >= t["explain_overlap"] for p in shown)
     ]
     if not keep:
         return []

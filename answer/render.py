@@ -179,7 +179,10 @@ def _concepts(page: _Page, plan: CompareConcepts) -> None:
     page.heading(" vs ".join(labels))
     header = "| Aspect | " + " | ".join(escape_cell(label) for label in labels) + " |"
     rule = "| --- | " + " | ".join("---" for _ in labels) + " |"
-    rows = [f"| **{ASPECT_LABELS[row.aspect]}** | " + " | ".join(_cell(page, c) for c in row.cells) + " |" for row in plan.rows]
+    rows = [
+        f"| **{ASPECT_LABELS[row.aspect]}** | " + " | ".join(_cell(page, c) for c in row.cells) + " |"
+        for row in plan.rows
+    ]
     page.add("\n".join([header, rule, *rows]))
     if plan.key is not None:
         about = f" ({escape_text(_label(plan.key_subject))})" if plan.key_subject else ""

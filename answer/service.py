@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from answer.llm_settings import LLMSettings
 from answer.offline import compose_offline, rejected
@@ -20,6 +21,9 @@ from answer.types import Answer, Intent
 from retrieval.errors import QueryError
 from retrieval.searcher import Searcher
 from retrieval.types import SearchFilters, SearchResult
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 History = Sequence[Mapping[str, str]]
 
@@ -33,9 +37,12 @@ def stream_answer(
     filters: SearchFilters | None = None,
     llm_settings: LLMSettings | None = None,
     k: int = 8,
+    chat_model: BaseChatModel | None = None,
 ) -> AnswerStream:
+    """`chat_model` replaces the model `llm_settings` describes (tests pass LangChain's fakes)."""
     forced = Intent(intent) if intent else None
-    return AnswerStream(_items(searcher, parse_query(query, forced), history, filters, llm_settings, k))
+    parsed = parse_query(query, forced)
+    return AnswerStream(_items(searcher, parsed, history, filters, llm_settings, k, chat_model))
 
 
 def answer(
@@ -47,9 +54,17 @@ def answer(
     filters: SearchFilters | None = None,
     llm_settings: LLMSettings | None = None,
     k: int = 8,
+    chat_model: BaseChatModel | None = None,
 ) -> Answer:
     return stream_answer(
-        searcher, query, history=history, intent=intent, filters=filters, llm_settings=llm_settings, k=k
+        searcher,
+        query,
+        history=history,
+        intent=intent,
+        filters=filters,
+        llm_settings=llm_settings,
+        k=k,
+        chat_model=chat_model,
     ).result()
 
 
@@ -60,6 +75,7 @@ def _items(
     filters: SearchFilters | None,
     settings: LLMSettings | None,
     k: int,
+    chat_model: BaseChatModel | None,
 ) -> Iterator[str | Answer]:
     if parsed.rejection is not None:
         yield from chunks_of(rejected(parsed.text, parsed.intent, parsed.rejection))
@@ -71,7 +87,7 @@ def _items(
         yield from chunks_of(rejected(parsed.text, parsed.intent, str(exc), notices))
         return
     if settings is not None and result.found:
-        failure, streamed = yield from _stream_llm(searcher, parsed, result, settings, history, notices)
+        failure, streamed = yield from _stream_llm(searcher, parsed, result, settings, history, notices, chat_model)
         if failure is None:
             return
         notices = (*notices, failure)
@@ -87,6 +103,7 @@ def _stream_llm(
     settings: LLMSettings,
     history: History | None,
     notices: tuple[str, ...],
+    chat_model: BaseChatModel | None,
 ) -> Generator[str | Answer, None, tuple[str | None, bool]]:
     """Stream the LLM's answer. Returns (None, …) when it finished, else (the notice explaining the
     fallback, whether any text was streamed before the failure)."""
@@ -104,6 +121,7 @@ def _stream_llm(
             settings,
             history=list(history) if history else None,
             embed=searcher.embed,  # the support check then weighs meaning, not only shared words
+            chat_model=chat_model,
         ):
             if isinstance(item, Answer):
                 yield replace(

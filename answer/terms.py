@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 
 from textkit.words import STOPWORDS, content_words, stem, words
 
@@ -28,7 +29,7 @@ def stem_set(text: str) -> set[str]:
 
 def _with_compounds(stems: list[str]) -> set[str]:
     """The stems, plus each pair of neighbours written as one word ("batch norm" → "batchnorm")."""
-    return {*stems, *(a + b for a, b in zip(stems, stems[1:]))}
+    return {*stems, *(a + b for a, b in pairwise(stems))}
 
 
 def _covers(wanted: Sequence[str] | set[str] | frozenset[str], have: set[str]) -> bool:

@@ -39,7 +39,9 @@ ANSWER_DEFAULTS: dict[str, float] = {
     # explain
     "core_definitional": 0.05,  # head start of a "what is / explain / how does it work" question as the core
     "explain_entry_spread": 0.15,  # entries this much less close than the closest contribute nothing…
-    "explain_topic_spread": 0.2,  # …nor those whose question is this much less about the topic
+    "explain_entry_floor": 0.5,  # …unless they are at least this close
+    "explain_topic_spread": 0.2,  # …nor those whose question is this much less about the topic…
+    "explain_topic_floor": 0.45,  # …unless it is at least this close to the query
     "explain_repeat": 0.72,  # a point this close (cosine) to a shown one repeats it…
     "explain_overlap": 0.6,  # …as does one whose content words mostly appear in a shown one
     "explain_related": 0.5,  # above this cosine to the core a point is penalised as partly redundant

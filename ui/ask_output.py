@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from answer.citations import source_fields, source_line
 from answer.service import answer as answer_query
+from answer.stream import AnswerStream
 from answer.types import Answer, AnswerStatus, Intent
 from retrieval.errors import QueryError
 from retrieval.searcher import Searcher
@@ -75,16 +76,12 @@ def sources_text(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def stream_to_terminal(stream: Iterable[str | Answer], out: TextIO) -> Answer:
+def stream_to_terminal(stream: AnswerStream, out: TextIO) -> Answer:
     """Write the chunks as they come, then the sources; returns the final Answer."""
-    final: Answer | None = None
-    for item in stream:
-        if isinstance(item, Answer):
-            final = item
-            continue
-        out.write(item)
+    for chunk in stream:
+        out.write(chunk)
         out.flush()
-    assert final is not None, "an answer stream ends with its Answer"
+    final = stream.result()
     tail = sources_text(final)
     out.write("\n" + ("\n" + tail + "\n" if tail else ""))
     out.flush()

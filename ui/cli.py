@@ -218,7 +218,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         searcher, " ".join(args.query), intent=intent, filters=filters, llm_settings=settings, k=args.k
     )
     if args.json:
-        final = next(item for item in stream if not isinstance(item, str))
+        final = stream.result()
         print(json.dumps(answer_json(final), ensure_ascii=False, indent=2))
     else:
         final = stream_to_terminal(stream, sys.stdout)
