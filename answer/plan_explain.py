@@ -100,7 +100,10 @@ def plan_explain(
     shown = shown_points(core, core_tokens)
     extra = _complementary(searcher, query, shown, contributors, found.closeness, extra_count, extra_tokens)
     used = {core.id, *(p.entry.id for p in extra)}
-    further = [e for e in contributors if e.id not in used][:FURTHER]
+    # Pointers only to entries on the very topic (other banks' versions, close rephrasings).
+    further = [
+        e for e in contributors if e.id not in used and found.topic[e.id] >= top_topic - t["explain_further_spread"]
+    ][:FURTHER]
     also = _also_asked(searcher, core, [*entries, *unanswered], found.closeness, top)
     return Explain(core, core_tokens, tuple(extra), tuple(further), tuple(also))
 

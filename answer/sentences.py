@@ -206,6 +206,7 @@ class Claim:
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-{3,}[\s:|-]*\|?\s*$")
 _MARKERS_ONLY = re.compile(r"^(?:\s*" + MARKER.pattern + r")+\s*$")
 _WORDISH = re.compile(r"[^\W_]", re.UNICODE)
+_ROW_LABEL = re.compile(r"^\*\*[^*\[\]]+\*\*$")
 
 
 def markers_in(text: str) -> tuple[int, ...]:
@@ -273,6 +274,8 @@ def claim_units(markdown: str) -> list[Claim]:
             header = i + 1 < len(lines) and bool(_TABLE_RULE.match(lines[i + 1]))
             if not header and not _TABLE_RULE.match(line):
                 for cell in _cells(line):
+                    if _ROW_LABEL.match(cell):  # "**Strengths**": a row's label is layout, not a claim
+                        continue
                     if _WORDISH.search(MARKER.sub("", cell)):
                         claims.append(Claim(ClaimKind.CELL, cell, markers_in(cell)))
             i += 1

@@ -78,13 +78,17 @@ def _is_acronym(side: str) -> bool:
     return 2 <= len(side) <= 6 and side.isalnum() and side[:1].isalpha() and sum(c.isupper() for c in side) >= 2
 
 
+def _escape_repl(text: str) -> str:
+    return text.replace("\\", "\\\\")
+
+
 def aliased(text: str, sides: Sequence[str]) -> str:
     """The text with each side's other name written beside it, so either name matches: a side's
     acronym where the text spells it out and vice versa ("MQA" ↔ "multi-query attention")."""
     for side in sides:
         short = acronym(side)
         if len(short) >= 3:  # two letters are too ambiguous ("LR", "DP")
-            text = re.sub(rf"\b{short}s?\b", lambda m, s=side: f"{m.group(0)} ({s})", text)
+            text = re.sub(rf"\b{short}s?\b", rf"\g<0> ({_escape_repl(side)})", text)
         elif _is_acronym(side):
             letters = side.upper()
             words = list(_NAME_WORDS.finditer(text))

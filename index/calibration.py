@@ -42,6 +42,7 @@ ANSWER_DEFAULTS: dict[str, float] = {
     "explain_entry_floor": 0.5,  # …unless they are at least this close
     "explain_topic_spread": 0.2,  # …nor those whose question is this much less about the topic…
     "explain_topic_floor": 0.45,  # …unless it is at least this close to the query
+    "explain_further_spread": 0.1,  # "go deeper" points only to entries this close to the best on the topic
     "explain_repeat": 0.72,  # a point this close (cosine) to a shown one repeats it…
     "explain_overlap": 0.6,  # …as does one whose content words mostly appear in a shown one
     "explain_related": 0.5,  # above this cosine to the core a point is penalised as partly redundant
