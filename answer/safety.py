@@ -23,6 +23,7 @@ from enum import StrEnum
 
 from retrieval.errors import QueryError
 from retrieval.normalize import normalize_query
+from textkit.words import content_words
 
 
 class Payload(StrEnum):
@@ -176,17 +177,14 @@ _QUESTION_START = re.compile(
 _SENTENCE = re.compile(r"[^.!?;\n]+[.!?;\n]*")
 _CLAUSE_SPLIT = re.compile(r"(,|:|\s+(?:and\s+then|and|then|but|also|&)\s+)", re.IGNORECASE)
 
-_FILLER = frozenset(
-    """a an the and or but then also so now please just ok okay hi hello hey thanks thank you i me my we
-    us our it this that these those to of in on at for with from by as is are be do does did can could
-    would should will shall may might must not no yes all any some every each here there what how why
-    when where which who""".split()
-)
-_WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
-
 
 def _has_meaning(text: str) -> bool:
-    return any(w.lower() not in _FILLER and len(w) > 1 for w in _WORD.findall(text))
+    """Does the text name a topic: a content word (textkit's), not only filler or numbers, or a
+    one-letter name with symbols ("C#", "C++")?"""
+    return any(not w.isdigit() for w in content_words(text)) or bool(_SYMBOL_NAME.search(text))
+
+
+_SYMBOL_NAME = re.compile(r"(?<!\w)[A-Za-z][#+]+")
 
 
 def _cut(text: str, pattern: re.Pattern[str]) -> tuple[str, bool]:
