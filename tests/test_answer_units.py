@@ -276,3 +276,20 @@ def test_registry_numbers_in_order_of_first_use() -> None:
     line = source_line(registry.citations()[0])
     assert line.startswith("[1] Test bank (000_test.txt)") and "#1" in line and "lines 10–20" in line
     assert re.search(r"What is X\?$", line)
+
+
+# -- streaming ---------------------------------------------------------------------------------------
+
+
+def test_answer_stream_yields_chunks_then_gives_the_answer() -> None:
+    from answer.stream import AnswerStream
+    from answer.types import Answer, AnswerStatus
+
+    final = Answer("q", Intent.LOOKUP, AnswerStatus.ANSWERED, "#### Q [1]\n\nOne [1].\n\nTwo [1].", ())
+    stream = AnswerStream.of(final)
+    assert "".join(stream) == final.markdown and stream.result() is final
+    unread = AnswerStream.of(final)
+    assert unread.result() is final  # result() finishes a stream nobody read
+    empty = AnswerStream(iter(["text only"]))
+    with pytest.raises(RuntimeError, match="without an answer"):
+        empty.result()
