@@ -29,8 +29,9 @@ from retrieval.searcher import Searcher
 from textkit.words import content_words
 
 # depth → (core tokens, extra points, extra tokens)
-SHAPES = {Depth.SIMPLE: (130, 2, 90), Depth.NORMAL: (260, 4, 200), Depth.DEEP: (480, 7, 420)}
+SHAPES = {Depth.SIMPLE: (150, 3, 110), Depth.NORMAL: (280, 5, 240), Depth.DEEP: (480, 8, 450)}
 FURTHER = 3
+CORE_RANKS = 3  # a definitional entry among the first answered ones may replace the first as the core
 ALSO_ASKED = 4
 
 # "What is X?", "Explain X", "How does X work?", "Define X": questions a definition answers.
@@ -59,14 +60,22 @@ def candidates(searcher: Searcher, query: str, entries: Sequence[Entry], scores:
     return Candidates(answered, closeness, topic)
 
 
-def choose_core(found: Candidates, t: Mapping[str, float]) -> Entry | None:
-    """The answered entry to build on: among the entries close to the query, the one whose question
-    is most about the query's topic, a question asking for a definition or an explanation first."""
-    if not found.entries:
+def choose_core(entries: Sequence[Entry], found: Candidates, t: Mapping[str, float]) -> Entry | None:
+    """The answered entry to build on: the best-ranked answered one (retrieval's order), unless it
+    does not ask for a definition or explanation and one of the next that does is about as much
+    about the topic ("What is X?" over "Why does X help?")."""
+    answered = [e for e in entries if e.has_answer]
+    if not answered:
         return None
-    top = found.closeness[found.entries[0].id]
-    near = [e for e in found.entries if found.closeness[e.id] >= top - t["explain_entry_spread"]]
-    return max(near, key=lambda e: found.topic[e.id] + t["core_definitional"] * is_definitional(e.question))
+    first = answered[0]
+    if is_definitional(first.question):
+        return first
+    options = [
+        e
+        for e in answered[1:CORE_RANKS]
+        if is_definitional(e.question) and found.topic[e.id] >= found.topic[first.id] - t["core_definitional"]
+    ]
+    return max(options, key=lambda e: found.topic[e.id], default=first)
 
 
 def plan_explain(
@@ -80,7 +89,7 @@ def plan_explain(
     """The explanation from `entries` (related hits, best first); None when none is answered."""
     t = thresholds(searcher)
     found = candidates(searcher, query, entries, scores)
-    core = choose_core(found, t)
+    core = choose_core(entries, found, t)
     if core is None:
         return None
     core_tokens, extra_count, extra_tokens = SHAPES[depth]

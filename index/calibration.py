@@ -37,7 +37,7 @@ ANSWER_DEFAULTS: dict[str, float] = {
     "same_topic_similarity": 0.45,  # question cosine for "same topic" (with a shared distinctive word)
     "entry_weight": 0.65,  # share of a point's relevance that is its entry's closeness to the query
     # explain
-    "core_definitional": 0.05,  # head start of a "what is / explain / how does it work" question as the core
+    "core_definitional": 0.05,  # a definitional question this close in topic to the best-ranked one leads
     "explain_entry_spread": 0.15,  # entries this much less close than the closest contribute nothing…
     "explain_entry_floor": 0.5,  # …unless they are at least this close
     "explain_topic_spread": 0.2,  # …nor those whose question is this much less about the topic…
