@@ -149,7 +149,8 @@ def _complementary(
         return []
     # The core counts as already chosen: MMR penalises what resembles it.
     adjusted = scores[keep] - t["explain_core_penalty"] * np.maximum(repeat[keep] - t["explain_related"], 0)
-    order = mmr(adjusted, vectors[keep], count, duplicate=t["explain_repeat"], floor=t["explain_floor"])
+    floor = max(t["explain_floor"], float(adjusted.max()) - t["explain_point_spread"])  # near the best addition
+    order = mmr(adjusted, vectors[keep], count, duplicate=t["explain_repeat"], floor=floor)
     chosen: list[Point] = []
     used = 0
     for j in order:

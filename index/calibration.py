@@ -40,14 +40,15 @@ ANSWER_DEFAULTS: dict[str, float] = {
     "core_definitional": 0.05,  # a definitional question this close in topic to the best-ranked one leads
     "explain_entry_spread": 0.15,  # entries this much less close than the closest contribute nothing…
     "explain_entry_floor": 0.5,  # …unless they are at least this close
-    "explain_topic_spread": 0.2,  # …nor those whose question is this much less about the topic…
+    "explain_topic_spread": 0.15,  # …nor those whose question is this much less about the topic…
     "explain_topic_floor": 0.45,  # …unless it is at least this close to the query
     "explain_further_spread": 0.1,  # "go deeper" points only to entries this close to the best on the topic
     "explain_repeat": 0.72,  # a point this close (cosine) to a shown one repeats it…
     "explain_overlap": 0.6,  # …as does one whose content words mostly appear in a shown one
     "explain_related": 0.5,  # above this cosine to the core a point is penalised as partly redundant
     "explain_core_penalty": 0.5,
-    "explain_floor": 0.2,  # relevance below which a point is off topic
+    "explain_floor": 0.2,  # relevance below which a point is off topic…
+    "explain_point_spread": 0.15,  # …as is one this much less relevant than the most relevant addition
     # compare
     "side_min_similarity": 0.55,  # a side-search hit that does not name the side must be this close
     "side_sure_similarity": 0.75,  # a side-search hit this close is about the side whatever its name
