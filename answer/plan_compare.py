@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from answer.plan import BankVersion, CompareConcepts, CompareVersions, Row
 from answer.plan_explain import is_definitional
 from answer.points import Point, points_of
 from answer.query import is_comparison_question
+from answer.sentences import SegmentKind
 from answer.terms import aliased, collides, distinct_terms, mentions, names, overlap
 from ingest.entry import Entry
 from retrieval.searcher import Searcher
@@ -36,7 +38,7 @@ SIDE_CANDIDATES = 14  # points per side considered for the table
 CELL_TOKENS = 70  # a longer point is a paragraph, not a cell
 CELL_POINTS = 2
 SECOND_TOKENS = 35  # a cell takes a second point this short…
-SECOND_SLACK = 0.05  # …and nearly as relevant as its first
+SECOND_SLACK = 0.2  # …and nearly as relevant as its first
 DIRECT_LIMIT = 3
 BASE_POINTS = 5  # points of the base version shown
 ADDS_LIMIT = 3
@@ -209,10 +211,35 @@ def _split_direct(
         plain = aliased(point.plain, sides)
         subjects = [s for s in sides if describes(plain, terms[s])]
         named = [s for s in sides if names(plain, terms[s])]
-        if len(named) >= 2 and _CONTRAST.search(plain) and not _PRONOUN_START.match(plain):
-            contrasts.append(point)
+        if len(named) >= 2:
+            halves = _parallel_halves(point, sides, terms)
+            if halves:  # "Bagging: sample with replacement; Boosting: reweight samples" — one row
+                for side, half in halves:
+                    pools[side].append(half)
+            elif _CONTRAST.search(plain) and not _PRONOUN_START.match(plain):
+                contrasts.append(point)  # a sentence that sets the sides against each other
         elif len(subjects) == 1:
             pools[subjects[0]].append(point)
+
+
+def _parallel_halves(
+    point: Point, sides: Sequence[str], terms: Mapping[str, frozenset[str]]
+) -> list[tuple[str, Point]]:
+    """A point written as one statement per side ("A: x; B: y"), split into its statements (each
+    still the bank's own words, cited to the same entry); [] when it is not written so."""
+    if point.children or point.kind is not SegmentKind.BULLET:
+        return []
+    parts = [p.strip() for p in re.split(r";\s+|\s+\|\s+", point.text) if p.strip()]
+    if len(parts) < 2:
+        return []
+    out: list[tuple[str, Point]] = []
+    for part in parts:
+        named = [s for s in sides if names(aliased(part, sides), terms[s])]
+        balanced = part.count("(") == part.count(")") and part.count("[") == part.count("]")
+        if len(named) != 1 or not _LABEL.match(part) or not balanced:
+            return []
+        out.append((named[0], replace(point, text=part)))
+    return out if len({side for side, _ in out}) == len(out) else []
 
 
 def _cells(
