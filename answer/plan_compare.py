@@ -154,7 +154,9 @@ def plan_concepts(
             question = aliased(entry.question, sides)
             if any(names(question, o) for o in others):
                 continue
-            about_side = mentions(question, side)
+            # A comparison with something else ("RAG vs fine-tuning" for a fine-tuning side) lends
+            # only the points that name this side.
+            about_side = mentions(question, side) and not is_comparison_question(entry.question)
             for point in points_of(entry):
                 plain = aliased(point.plain, sides)
                 first = rank == 0 and about_side and point.position == 0 and is_definitional(entry.question)

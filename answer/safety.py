@@ -23,7 +23,7 @@ from enum import StrEnum
 
 from retrieval.errors import QueryError
 from retrieval.normalize import normalize_query
-from textkit.words import content_words
+from textkit.words import FUNCTION_WORDS, words
 
 
 class Payload(StrEnum):
@@ -179,9 +179,10 @@ _CLAUSE_SPLIT = re.compile(r"(,|:|\s+(?:and\s+then|and|then|but|also|&)\s+)", re
 
 
 def _has_meaning(text: str) -> bool:
-    """Does the text name a topic: a content word (textkit's), not only filler or numbers, or a
-    one-letter name with symbols ("C#", "C++")?"""
-    return any(not w.isdigit() for w in content_words(text)) or bool(_SYMBOL_NAME.search(text))
+    """Is there more than function words and numbers — a word that may name a topic or ask about
+    one ("what are its advantages?" is a follow-up), or a one-letter name with symbols ("C#")?"""
+    meaningful = (w for w in words(text) if w not in FUNCTION_WORDS and len(w) > 1 and not w.isdigit())
+    return any(True for _ in meaningful) or bool(_SYMBOL_NAME.search(text))
 
 
 _SYMBOL_NAME = re.compile(r"(?<!\w)[A-Za-z][#+]+")
