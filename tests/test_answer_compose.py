@@ -344,3 +344,27 @@ def test_llm_is_not_asked_when_the_bank_does_not_cover_it(searcher: Searcher) ->
     final = answer(searcher, "how do I bake sourdough bread at home", llm_settings=SETTINGS, chat_model=model)
     assert final.status is AnswerStatus.NOT_COVERED and final.composer == "offline"
     assert model.i == 0  # the fake was never asked
+
+
+@pytest.mark.parametrize(
+    ("query", "sides"),
+    [
+        ("Is Adam better than SGD?", ("adam", "sgd")),
+        ("contrast CNNs with transformers for vision", ("cnns", "transformers")),
+    ],
+)
+def test_comparisons_worded_loosely_find_their_sides(searcher: Searcher, query: str, sides: tuple[str, ...]) -> None:
+    result = answer(searcher, query)
+    assert result.intent is Intent.COMPARE and result.found
+    assert tuple(side.label.lower() for side in result.compare) == sides
+    assert "has this question" not in result.markdown  # not the bank-versions fallback
+    assert_well_cited(result)
+
+
+def test_explain_leads_with_an_answered_entry_and_mentions_question_only_ones_once(searcher: Searcher) -> None:
+    result = answer(searcher, "explain multi-head attention simply")
+    assert result.citations[0].entry.has_answer
+    unanswered = [c for c in result.citations if not c.entry.has_answer]
+    lines = [line for line in result.markdown.split("\n") if "without an answer" in line]
+    assert len(lines) <= 1 and all(f"[{c.n}]" in lines[0] for c in unanswered)
+    assert_well_cited(result)
