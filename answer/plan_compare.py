@@ -171,6 +171,15 @@ def plan_concepts(
                 if not (about_side or mentions(plain, side)):
                     continue
                 pools[side].append(point)
+    # Any relevant entry may state the difference in one sentence that names the sides.
+    for hit in related_hits(result, t):
+        if hit.entry.has_answer and hit.entry.id not in closeness:
+            closeness[hit.entry.id] = hit.dense_score
+            for point in points_of(hit.entry):
+                plain = aliased(point.plain, sides)
+                named = [s for s in sides if names(plain, terms[s])]
+                if len(named) >= 2 and _CONTRAST.search(plain) and not _PRONOUN_START.match(plain):
+                    contrasts.append(point)
     key = _key_distinction(searcher, sides, contrasts, closeness, t)
     for side, point in labelled.items():
         if side in definitions:
