@@ -130,6 +130,7 @@ _TRAIL = re.compile(
 _SIDE_LEAD = re.compile(r"(?i)^(?:the|a|an|using|use|doing)\s+")
 _FACETS = re.compile(r"(?i)\s+(?:implementations?|in\s+practice|performance|approach(?:es)?)$")
 MAX_SIDE_WORDS = 6  # longer "sides" are clauses, not names of concepts
+MAX_CHOICE_WORDS = 4  # "A or B": each a short name
 
 
 def _clean(side: str) -> str:
@@ -171,6 +172,7 @@ def _parallel(word: str, modifier: str) -> bool:
 
 def _sides_of(text: str) -> tuple[str, ...]:
     text = re.sub(r"\s+", " ", text).strip()
+    questioned = text.endswith("?")
     text = _TRAIL.sub("", text)
     if _VS.search(text):
         parts = _VS.split(text)
@@ -191,8 +193,12 @@ def _sides_of(text: str) -> tuple[str, ...]:
         if match:
             first = [p for p in re.split(r"\s*,\s*", match.group("a")) if p.strip()]
             return _sides([*first, match.group("b")])
-    match = _CHOICE.match(_CLAUSE_LEAD.sub("", text))
-    if match and not _EXPLAIN_CUE.search(text):
+    choice = _CLAUSE_LEAD.sub("", text)
+    match = _CHOICE.match(choice)
+    # A choice is asked: a question ("…?", "which …", "should I use …") between two short names.
+    asked = questioned or choice != text or text.lower().startswith("which")
+    short = match is not None and all(len(match.group(g).split()) <= MAX_CHOICE_WORDS for g in ("a", "b"))
+    if match and asked and short and not _EXPLAIN_CUE.search(text):
         return _sides([match.group("a"), match.group("b")])
     return ()
 

@@ -293,3 +293,9 @@ def test_answer_stream_yields_chunks_then_gives_the_answer() -> None:
     empty = AnswerStream(iter(["text only"]))
     with pytest.raises(RuntimeError, match="without an answer"):
         empty.result()
+
+
+def test_or_between_words_of_a_statement_is_no_choice() -> None:
+    assert (
+        parse_query("only the top one or two experts fire for each input in a sparse expert model").comparison is None
+    )
