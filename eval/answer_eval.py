@@ -30,6 +30,7 @@ from answer.support import SupportChecker, content_words, strip_citations
 from answer.types import Answer, AnswerStatus, Citation, Intent
 from eval.dataset import EvalQuery
 from eval.metrics import percentile
+from eval.report import ANSWER_COLUMNS
 from retrieval.searcher import Searcher
 
 
@@ -139,15 +140,7 @@ SUMMED = ("unanswered_first",)  # counts, not shares
 
 def _summary(rows: list[dict[str, float]]) -> dict[str, float]:
     figures: dict[str, float] = {"queries": float(len(rows))}
-    for name in (
-        "citation_validity",
-        "support_rate",
-        "key_term_coverage",
-        "explain_first_labelled",
-        "unanswered_first",
-        "correct_abstention",
-        "answered",
-    ):
+    for name in (*(c for c in ANSWER_COLUMNS if not c.endswith("_ms")), "answered"):
         values = [r[name] for r in rows if name in r]
         if values:
             figures[name] = float(np.sum(values) if name in SUMMED else np.mean(values))

@@ -13,25 +13,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tarfile
-from io import BytesIO
 from pathlib import Path
+
+from eval.previous_pipeline import extract
 
 PREVIOUS_COMPOSER = "917998f"  # the release before issue 9: six flat composers mutating a Draft
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def extract(workdir: Path) -> Path:
-    """The previous release's tree (from git) in workdir/code."""
-    code = workdir / "code"
-    if code.exists():
-        return code
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", PREVIOUS_COMPOSER], capture_output=True, check=True
-    ).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(code, filter="data")
-    return code
 
 
 def _child(code: Path, index_dir: Path, queries: list[tuple[str, list | None]]) -> None:
@@ -68,7 +55,7 @@ def run_previous(queries_path: Path, index_dir: Path, workdir: Path) -> list[dic
 
 def main() -> int:
     workdir, queries_path, index_dir = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-    code = extract(workdir)
+    code = extract(workdir, PREVIOUS_COMPOSER)
     rows = [json.loads(line) for line in queries_path.read_text(encoding="utf-8").splitlines() if line.strip()]
     _child(code, index_dir, [(r["query"], r.get("history") or None) for r in rows])
     return 0
