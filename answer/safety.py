@@ -23,7 +23,7 @@ from enum import StrEnum
 
 from retrieval.errors import QueryError
 from retrieval.normalize import normalize_query
-from textkit.words import FUNCTION_WORDS, words
+from textkit.words import FUNCTION_WORDS
 
 
 class Payload(StrEnum):
@@ -181,10 +181,12 @@ _CLAUSE_SPLIT = re.compile(r"(,|:|\s+(?:and\s+then|and|then|but|also|&)\s+)", re
 def _has_meaning(text: str) -> bool:
     """Is there more than function words and numbers — a word that may name a topic or ask about
     one ("what are its advantages?" is a follow-up), or a one-letter name with symbols ("C#")?"""
-    meaningful = (w for w in words(text) if w not in FUNCTION_WORDS and len(w) > 1 and not w.isdigit())
+    # Any script: a Chinese or Cyrillic question is a question too (textkit's words are Latin).
+    meaningful = (w for w in _ANY_WORD.findall(text.lower()) if w not in FUNCTION_WORDS and len(w) > 1)
     return any(True for _ in meaningful) or bool(_SYMBOL_NAME.search(text))
 
 
+_ANY_WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
 _SYMBOL_NAME = re.compile(r"(?<!\w)[A-Za-z][#+]+")
 
 

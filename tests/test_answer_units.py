@@ -299,3 +299,8 @@ def test_or_between_words_of_a_statement_is_no_choice() -> None:
     assert (
         parse_query("only the top one or two experts fire for each input in a sparse expert model").comparison is None
     )
+
+
+@pytest.mark.parametrize("query", ["注意力分数为什么要除以根号d_k", "what are its advantages?", "Что такое dropout?"])
+def test_questions_in_any_script_and_follow_ups_are_not_rejected(query: str) -> None:
+    assert not screen_query(query).rejected
