@@ -81,6 +81,7 @@ test: $(STAMP) $(LLM_STAMP) browser postgres strace
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

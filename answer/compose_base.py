@@ -1,73 +1,21 @@
-"""Writing an answer: markdown blocks whose every sentence, bullet and code block is cited.
-
-Framing words live only in headings; everything else a composer writes is bank text (an answer's
-sentences and bullets, or a question) followed by the marker of the entry it came from.
-"""
+"""Bank text as cited markdown: an entry's answer trimmed at a boundary, and single points as
+bullets — the pieces answer/render.py lays out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from answer.citations import CitationRegistry
-from answer.points import Point
+from answer.points import Point, points_of
 from answer.sentences import (
     SegmentKind,
     cite_code,
     cite_line,
     cite_sentence,
-    cite_sentences,
     escape_text,
-    marker,
     segments,
 )
-from answer.types import CompareSide
 from ingest.entry import Entry
 
 LOOKUP_BUDGET = 350  # tokens of the best entry's answer shown by a lookup
 UNANSWERED_NOTE = " *(asked without an answer)*"
-
-
-@dataclass
-class Draft:
-    registry: CitationRegistry = field(default_factory=CitationRegistry)
-    blocks: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    compare: list[CompareSide] = field(default_factory=list)
-
-    def cite(self, entry: Entry) -> int:
-        return self.registry.cite(entry)
-
-    def heading(self, text: str, level: int = 4) -> None:
-        self.blocks.append(f"{'#' * level} {' '.join(text.split())}")
-
-    def add(self, markdown: str) -> None:
-        if markdown.strip():
-            self.blocks.append(markdown.rstrip())
-
-    def title(self, entry: Entry) -> None:
-        """The question an answer answers, as a heading carrying its marker (a heading is framing,
-        not a claim, so a question of several sentences needs no marker per sentence)."""
-        self.heading(f"{escape_text(entry.question.strip())} {marker(self.cite(entry))}")
-
-    def question(self, entry: Entry, suffix: str = "") -> str:
-        """A bullet naming an entry by its question (a pointer, cited)."""
-        n = self.cite(entry)
-        return f"- {escape_text(entry.question.strip())}{suffix} {marker(n)}"
-
-    def pointer(self, entry: Entry) -> str:
-        """A question bullet that says when the bank leaves the question unanswered."""
-        return self.question(entry, "" if entry.has_answer else UNANSWERED_NOTE)
-
-    def markdown(self) -> str:
-        return "\n\n".join(self.blocks).strip()
-
-
-def prose(text: str, n: int) -> str:
-    """Sentences of bank prose, each followed by [n]; a closing colon (its list is not shown) becomes a stop."""
-    text = text.strip()
-    if text.endswith(":"):
-        text = text[:-1].rstrip() + "."
-    return cite_sentences(text, n)
 
 
 def point_bullet(point: Point, n: int, indent: str = "") -> str:
@@ -80,12 +28,6 @@ def point_bullet(point: Point, n: int, indent: str = "") -> str:
     lines = [f"{indent}- {cite_line(text, n)}"]
     lines.extend(f"{indent}  - {cite_line(child, n)}" for child in point.children)
     return "\n".join(lines)
-
-
-def point_paragraph(point: Point, n: int) -> str:
-    if point.kind is SegmentKind.SENTENCE:
-        return prose(point.text, n)
-    return point_bullet(point, n)
 
 
 def render_answer(entry: Entry, n: int, budget: int = LOOKUP_BUDGET) -> tuple[str, bool]:
@@ -134,3 +76,15 @@ def render_answer(entry: Entry, n: int, budget: int = LOOKUP_BUDGET) -> tuple[st
         last_group = seg.line
     close()
     return "\n\n".join(blocks), len(shown) < len(segs)
+
+
+def shown_points(entry: Entry, budget: int) -> list[Point]:
+    """The points of an entry's answer that `render_answer` shows within `budget` tokens."""
+    out: list[Point] = []
+    used = 0
+    for point in points_of(entry):
+        if out and used + point.tokens > budget:
+            break
+        out.append(point)
+        used += point.tokens
+    return out

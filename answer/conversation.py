@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from answer.service import stream_answer
+from answer.stream import AnswerStream
 from answer.types import Answer, AnswerStatus
 from retrieval.searcher import Searcher
 
@@ -36,20 +37,20 @@ class Conversation:
         self.turns.append({"role": "assistant", "content": answer.markdown})
         del self.turns[: max(0, len(self.turns) - 2 * self.max_turns)]
 
-    def stream(self, searcher: Searcher, query: str, **options: Any) -> Iterator[str | Answer]:
+    def stream(self, searcher: Searcher, query: str, **options: Any) -> AnswerStream:
         """`stream_answer` with this conversation's history; the turn is kept once answered."""
-        for item in stream_answer(searcher, query, history=self.history or None, **options):
-            if isinstance(item, Answer):
-                self.record(query, item)
-            yield item
+        inner = stream_answer(searcher, query, history=self.history or None, **options)
+
+        def items() -> Iterator[str | Answer]:
+            yield from inner
+            final = inner.result()
+            self.record(query, final)
+            yield final
+
+        return AnswerStream(items())
 
     def ask(self, searcher: Searcher, query: str, **options: Any) -> Answer:
-        final: Answer | None = None
-        for item in self.stream(searcher, query, **options):
-            if isinstance(item, Answer):
-                final = item
-        assert final is not None
-        return final
+        return self.stream(searcher, query, **options).result()
 
     def reset(self) -> None:
         self.turns.clear()

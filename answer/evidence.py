@@ -9,21 +9,22 @@ from typing import Any, cast
 import numpy as np
 
 from answer.points import Point
-from answer.terms import GENERIC_WORDS, content_words
+from answer.terms import GENERIC_WORDS, stem_set
+from index.calibration import ANSWER_DEFAULTS
 from ingest.entry import Entry
 from retrieval.searcher import Searcher
 from retrieval.types import Hit, SearchFilters, SearchResult
 
-# A hit is relevant enough to cite when its best unit is this close to the query (cosine), or a
-# little less close while sharing rare words with it; and never far below the best hit.
-RELATED_SIMILARITY = 0.45
-RELATED_SIMILARITY_WITH_KEYWORDS = 0.38
-RELATED_BELOW_BEST = 0.3
-FUSED_TIE = 0.03  # fused scores this close are a tie; the closer meaning wins
-AS_CLOSE = 0.05  # an answered hit this close in meaning to an unanswered top hit replaces it
-SAME_TOPIC_SIMILARITY = 0.45  # question cosine for "same topic" (with a shared distinctive word)
-ENTRY_WEIGHT = 0.65  # share of a point's relevance that is its entry's closeness to the query
 POSITION_STEP = 0.005  # later points of an answer rank a little lower
+
+
+def thresholds(searcher: Searcher | None) -> Mapping[str, float]:
+    """The answering thresholds of the searcher's calibration (index/calibration.py ANSWER_DEFAULTS
+    for names it does not record): they are tied to the index's embedder."""
+    calibration = getattr(searcher, "calibration", None) if searcher is not None else None
+    if calibration is None:
+        return ANSWER_DEFAULTS
+    return cast(Mapping[str, float], calibration.answer_thresholds)
 
 
 class ScopedSearcher:
@@ -59,19 +60,21 @@ def scoped(searcher: Searcher, filters: SearchFilters | None) -> Searcher:
     return cast(Searcher, ScopedSearcher(searcher, filters))
 
 
-def is_related(hit: Hit, best_dense: float) -> bool:
-    floor = best_dense - RELATED_BELOW_BEST
-    if hit.dense_score >= max(RELATED_SIMILARITY, floor):
+def is_related(hit: Hit, best_dense: float, t: Mapping[str, float] = ANSWER_DEFAULTS) -> bool:
+    """A hit is relevant enough to cite when its best unit is close to the query (cosine), or a
+    little less close while sharing rare words with it; and never far below the best hit."""
+    floor = best_dense - t["related_below_best"]
+    if hit.dense_score >= max(t["related_similarity"], floor):
         return True
-    return hit.keyword_score > 0 and hit.dense_score >= max(RELATED_SIMILARITY_WITH_KEYWORDS, floor)
+    return hit.keyword_score > 0 and hit.dense_score >= max(t["related_similarity_with_keywords"], floor)
 
 
-def related_hits(result: SearchResult) -> list[Hit]:
+def related_hits(result: SearchResult, t: Mapping[str, float] = ANSWER_DEFAULTS) -> list[Hit]:
     """The hits worth citing, in retrieval order (the first hit always counts)."""
     if not result.hits:
         return []
     best_dense = max(h.dense_score for h in result.hits[:3])
-    return [h for k, h in enumerate(result.hits) if k == 0 or is_related(h, best_dense)]
+    return [h for k, h in enumerate(result.hits) if k == 0 or is_related(h, best_dense, t)]
 
 
 def best_match(result: SearchResult, searcher: Searcher | None = None) -> Hit | None:
@@ -82,15 +85,18 @@ def best_match(result: SearchResult, searcher: Searcher | None = None) -> Hit | 
     question the banks do answer."""
     if not result.hits:
         return None
+    t = thresholds(searcher)
     top = result.hits[0]
     if top.entry.has_answer:
-        ties = [h for h in result.hits[:3] if h.entry.has_answer and h.score >= top.score - FUSED_TIE]
+        ties = [h for h in result.hits[:3] if h.entry.has_answer and h.score >= top.score - t["fused_tie"]]
         return max(ties, key=lambda h: h.dense_score, default=top)
     variants = {e.id for e in searcher.variants(top.entry.id)} if searcher is not None else set()
     near = [
         h
         for k, h in enumerate(result.hits)
-        if h.entry.has_answer and (k < 3 or h.entry.id in variants) and h.dense_score >= top.dense_score - AS_CLOSE
+        if h.entry.has_answer
+        and (k < 3 or h.entry.id in variants)
+        and h.dense_score >= top.dense_score - t["answered_as_close"]
     ]
     return max(near, key=lambda h: h.dense_score, default=top)
 
@@ -100,21 +106,22 @@ def answered_related(searcher: Searcher, best: Entry, result: SearchResult, limi
     answered variants, then relevant hits, then entries whose question is close to it and shares a
     distinctive word with it ("Naive Bayes" → "Bayes' Theorem"; "no free lunch theorem" ↛ "central
     limit theorem")."""
+    t = thresholds(searcher)
     out: dict[str, Entry] = {}
     for variant in searcher.variants(best.id):
         if variant.has_answer:
             out.setdefault(variant.id, variant)
-    for hit in related_hits(result):
+    for hit in related_hits(result, t):
         if hit.entry.has_answer:
             out.setdefault(hit.entry.id, hit.entry)
     if len(out) < limit:
-        words = content_words(best.question) - GENERIC_WORDS
+        words = stem_set(best.question) - GENERIC_WORDS
         near = [e for e in searcher.similar(best.id, k=8) if e.has_answer and e.id not in out]
-        near = [e for e in near if words & (content_words(e.question) - GENERIC_WORDS)]
+        near = [e for e in near if words & (stem_set(e.question) - GENERIC_WORDS)]
         if near:
             vectors = embed(searcher, [best.question, *(e.question for e in near)])
             for entry, cosine in zip(near, vectors[1:] @ vectors[0]):
-                if float(cosine) >= SAME_TOPIC_SIMILARITY:
+                if float(cosine) >= t["same_topic_similarity"]:
                     out.setdefault(entry.id, entry)
     return list(out.values())[:limit]
 
@@ -159,13 +166,15 @@ def relevance(
     points: Sequence[Point],
     asked: Sequence[str],
     entry_scores: Mapping[str, float] | None = None,
-    entry_weight: float = ENTRY_WEIGHT,
+    entry_weight: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """How well each point answers what was asked. Mostly its entry's closeness to the query (see
     `entry_closeness`): a short fragment that merely names the topic embeds close to it, yet inside
     an entry about something else it answers little. The point's own cosine to the query and its
     place in the answer (early points carry the gist) decide within an entry.
     Returns (scores, point vectors)."""
+    if entry_weight is None:
+        entry_weight = thresholds(searcher)["entry_weight"]
     vectors = embed(searcher, [p.plain for p in points])
     queries = embed(searcher, list(dict.fromkeys(asked)))
     own = (vectors @ queries.T).max(axis=1)
@@ -207,3 +216,30 @@ def mmr(
         chosen.append(picked)
         candidates = [c for c in candidates if c != picked and float(vectors[c] @ vectors[picked]) < duplicate]
     return chosen
+
+
+# -- distinctive words ---------------------------------------------------------------------------------
+
+COMMON_SHARE = 0.02  # a stem in more of the banks' questions than this says little about a topic
+_COMMON: dict[int, frozenset[str]] = {}
+
+
+def common_stems(searcher: Searcher) -> frozenset[str]:
+    """Stems so frequent in the banks' questions ("model", "llm", "learn") that sharing one says
+    nothing about sharing a topic; computed once per index."""
+    entries = searcher.entries
+    key = id(entries)
+    if key not in _COMMON:
+        counts: dict[str, int] = {}
+        for entry in entries:
+            for word in stem_set(entry.question):
+                counts[word] = counts.get(word, 0) + 1
+        limit = max(3, COMMON_SHARE * len(entries))
+        _COMMON[key] = frozenset(w for w, n in counts.items() if n > limit) | GENERIC_WORDS
+    return _COMMON[key]
+
+
+def distinctive(searcher: Searcher, text: str) -> set[str]:
+    """The stems of `text` that say what it is about (a plural the stemmer keeps, "llms", counts as "llm")."""
+    common = common_stems(searcher)
+    return {w for w in stem_set(text) if w not in common and f"{w}s" not in common and w.rstrip("s") not in common}

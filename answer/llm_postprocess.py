@@ -23,6 +23,7 @@ from typing import Literal
 from answer.llm_prompt import BOILERPLATE
 from answer.support import CITATION, SupportChecker, Unit, UnitKind, content_words, join_units, split_units
 from ingest.entry import Entry
+from textkit.markdown_blocks import FENCE
 
 UNSUPPORTED_FLAG = "⚠️ *(not supported by the bank)*"
 LEAK_OVERLAP = 0.6  # share of a unit's content words that come from the system prompt
@@ -156,7 +157,7 @@ def strip_echo(text: str) -> tuple[str, int]:
     removed = 0
     in_code = False
     for line in text.splitlines():
-        if line.lstrip().startswith(("```", "~~~")):
+        if FENCE.match(line.lstrip()):
             in_code = not in_code
         if in_code:
             lines.append(line)
@@ -182,7 +183,7 @@ def drop_unfinished_tail(text: str) -> tuple[str, bool]:
         return text, False
     last = units[-1]
     if last.kind is UnitKind.CODE:
-        finished = len(re.findall(r"^\s*(```|~~~)", last.text, re.M)) >= 2
+        finished = sum(bool(FENCE.match(line.lstrip())) for line in last.text.split("\n")) >= 2
     else:
         finished = bool(re.search(r"[.!?|]$", without_markers(last.text).rstrip(" *_\"')")))
     if finished:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from answer.sentences import Segment, SegmentKind, block_of, segments
 from ingest.entry import Entry
 from ingest.tokens import count_tokens
+from textkit.markdown_blocks import strip_fence_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,7 @@ class Point:
     def plain(self) -> str:
         """Words a reader sees, for embedding and word overlap."""
         text = " ".join((self.text, *self.children))
-        text = re.sub(r"```[^\n]*\n?", "", text)
+        text = strip_fence_lines(text + "\n")  # the closing fence too
         text = re.sub(r"(\*\*|__|`)", "", text)
         return " ".join(text.split())
 

@@ -23,6 +23,7 @@ from enum import StrEnum
 
 from retrieval.errors import QueryError
 from retrieval.normalize import normalize_query
+from textkit.words import FUNCTION_WORDS
 
 
 class Payload(StrEnum):
@@ -176,17 +177,17 @@ _QUESTION_START = re.compile(
 _SENTENCE = re.compile(r"[^.!?;\n]+[.!?;\n]*")
 _CLAUSE_SPLIT = re.compile(r"(,|:|\s+(?:and\s+then|and|then|but|also|&)\s+)", re.IGNORECASE)
 
-_FILLER = frozenset(
-    """a an the and or but then also so now please just ok okay hi hello hey thanks thank you i me my we
-    us our it this that these those to of in on at for with from by as is are be do does did can could
-    would should will shall may might must not no yes all any some every each here there what how why
-    when where which who""".split()
-)
-_WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
-
 
 def _has_meaning(text: str) -> bool:
-    return any(w.lower() not in _FILLER and len(w) > 1 for w in _WORD.findall(text))
+    """Is there more than function words and numbers — a word that may name a topic or ask about
+    one ("what are its advantages?" is a follow-up), or a one-letter name with symbols ("C#")?"""
+    # Any script: a Chinese or Cyrillic question is a question too (textkit's words are Latin).
+    meaningful = (w for w in _ANY_WORD.findall(text.lower()) if w not in FUNCTION_WORDS and len(w) > 1)
+    return any(True for _ in meaningful) or bool(_SYMBOL_NAME.search(text))
+
+
+_ANY_WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
+_SYMBOL_NAME = re.compile(r"(?<!\w)[A-Za-z][#+]+")
 
 
 def _cut(text: str, pattern: re.Pattern[str]) -> tuple[str, bool]:

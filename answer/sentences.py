@@ -1,11 +1,12 @@
 """Cut bank answers into citable pieces, and check that composed markdown cites every claim.
 
 A bank answer is markdown: paragraphs, bullets (sometimes nested), numbered steps and, rarely, a
-fenced code block. Composers need it as a sequence of *segments* that keep that structure (so a
-trimmed answer still renders as the bank wrote it) and that can be cited one by one:
+fenced code block (read by the one block parser, textkit.markdown_blocks). Composers need it as a
+sequence of *segments* that keep that structure (so a trimmed answer still renders as the bank
+wrote it) and that can be cited one by one:
 
-- a paragraph line is cut into sentences (same boundary rule as `answer.support`, so every
-  sentence that checker sees carries its own marker);
+- a paragraph line is cut into sentences (textkit.sentences, the splitter `answer.support` uses
+  too, so every sentence that checker sees carries its own marker);
 - a bullet or numbered item is one segment, with its depth and its parent bullet;
 - a fenced code block is one segment, never cut.
 
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ingest.tokens import count_tokens
+from textkit.markdown_blocks import Code, Heading, ListItem, Paragraph, Table, parse_blocks
+from textkit.sentences import split_sentences
 
 
 class SegmentKind(StrEnum):
@@ -44,84 +47,35 @@ class Segment:
         return count_tokens(self.text)
 
 
-_FENCE = re.compile(r"^\s*(```+|~~~+)")
-_BULLET = re.compile(r"^(?P<indent>\s*)(?P<mark>[-*+•]|\d{1,3}[.)])\s+(?P<text>.*)$")
-_HEADING = re.compile(r"^\s*#{1,6}\s+")
-# A sentence ends at . ! ? (plus closing quotes/brackets and any citation markers) before a space
-# and a capital, a digit or an opening mark — but not before a citation marker, which belongs to
-# the sentence it follows. answer.support splits claims with this same rule. Composed prose puts
-# its markers before the closing stop ("… generation [1].").
-_END = re.compile(r"([.!?]+[\"')\]]*)((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*)(\s+)(?!\[\s*\d)(?=[\"'(\[*`]?[A-Z0-9])")
-_ABBREVIATIONS = frozenset({"e.g", "i.e", "etc", "vs", "approx", "fig", "eq", "cf", "al", "dr", "mr", "no", "resp"})
 MARKER = re.compile(r"(?<!\\)\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of one paragraph; markers after a full stop stay with their sentence."""
-    sentences: list[str] = []
-    start = 0
-    for match in _END.finditer(text):
-        before = text[start : match.start()].rsplit(None, 1)
-        last_word = before[-1].lower().rstrip(".") if before else ""
-        if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
-            continue
-        sentences.append(text[start : match.end(2)].strip())
-        start = match.end(3)
-    tail = text[start:].strip()
-    if tail:
-        sentences.append(tail)
-    return sentences
-
-
 def segments(answer: str) -> list[Segment]:
-    """The answer as sentences, bullets and code blocks, in order, structure kept."""
+    """The answer as sentences, bullets and code blocks, in order, structure kept (textkit's
+    markdown block parser reads the structure)."""
     out: list[Segment] = []
-    lines = answer.replace("\r\n", "\n").split("\n")
-    stack: list[tuple[int, int]] = []  # (indent, segment index) of the open bullets
+    at: dict[int, int] = {}  # block index of a list item → its segment index
     group = 0
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if not line.strip():
-            stack.clear()
-            i += 1
-            continue
+    for index, block in enumerate(parse_blocks(answer)):
         group += 1
-        fence = _FENCE.match(line)
-        if fence:
-            block = [line.rstrip()]
-            i += 1
-            while i < len(lines):
-                block.append(lines[i].rstrip())
-                i += 1
-                if lines[i - 1].strip().startswith(fence.group(1)):
-                    break
-            else:
-                if not block[-1].strip().startswith(fence.group(1)):
-                    block.append(fence.group(1))  # an unclosed fence is closed, not left to swallow the rest
-            out.append(Segment(SegmentKind.CODE, "\n".join(block), group))
-            continue
-        bullet = _BULLET.match(line)
-        if bullet:
-            indent = len(bullet.group("indent").expandtabs(4))
-            text = bullet.group("text").strip()
-            i += 1
-            while i < len(lines) and lines[i].strip() and lines[i][:1].isspace() and not _BULLET.match(lines[i]):
-                text += " " + lines[i].strip()  # indented continuation of the bullet
-                i += 1
-            while stack and stack[-1][0] >= indent:
-                stack.pop()
-            parent = stack[-1][1] if stack else None
-            depth = len(stack)
-            out.append(Segment(SegmentKind.BULLET, text, group, bullet.group("mark"), depth, parent))
-            stack.append((indent, len(out) - 1))
-            continue
-        stack.clear()
-        if _HEADING.match(line):
-            out.append(Segment(SegmentKind.HEADING, line.strip(), group))
+        if isinstance(block, Code):
+            out.append(Segment(SegmentKind.CODE, block.text, group))
+        elif isinstance(block, ListItem):
+            parent = at.get(block.parent) if block.parent is not None else None
+            depth = out[parent].depth + 1 if parent is not None else 0
+            at[index] = len(out)
+            out.append(Segment(SegmentKind.BULLET, block.text.strip(), group, block.mark, depth, parent))
+        elif isinstance(block, Heading):
+            out.append(Segment(SegmentKind.HEADING, f"{'#' * block.level} {block.text}", group))
+        elif isinstance(block, Table):
+            for row in block.rows:  # a row read as one statement: "Header: cell; Header: cell"
+                text = "; ".join(f"{h}: {c}" if h else c for h, c in zip(block.header, row) if c)
+                out.append(Segment(SegmentKind.SENTENCE, text, group))
+                group += 1
         else:
-            out.extend(Segment(SegmentKind.SENTENCE, s, group) for s in split_sentences(line.strip()))
-        i += 1
+            for line in block.text.split("\n"):  # each source line of a paragraph is a group of its own
+                out.extend(Segment(SegmentKind.SENTENCE, s, group) for s in split_sentences(line.strip()))
+                group += 1
     return [s for s in out if s.text.strip()]
 
 
@@ -203,9 +157,9 @@ class Claim:
     markers: tuple[int, ...]
 
 
-_TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-{3,}[\s:|-]*\|?\s*$")
 _MARKERS_ONLY = re.compile(r"^(?:\s*" + MARKER.pattern + r")+\s*$")
 _WORDISH = re.compile(r"[^\W_]", re.UNICODE)
+_ROW_LABEL = re.compile(r"^\*\*[^*\[\]]+\*\*$")
 
 
 def markers_in(text: str) -> tuple[int, ...]:
@@ -215,79 +169,33 @@ def markers_in(text: str) -> tuple[int, ...]:
     return tuple(found)
 
 
-def _cells(row: str) -> list[str]:
-    row = row.strip()
-    row = row[1:] if row.startswith("|") else row
-    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
-    return [c.strip() for c in re.split(r"(?<!\\)\|", row)]
-
-
 def claim_units(markdown: str) -> list[Claim]:
     """Every claim of a composed answer with the citation numbers it carries.
 
-    Layout is not a claim: headings, table header rows and rules, blank lines, and a line holding
-    only markers (it cites the code block just above it)."""
+    Layout is not a claim: headings, table header rows and row labels ("**Strengths**"), and a
+    paragraph holding only markers (it cites the code block just above it)."""
     claims: list[Claim] = []
-    lines = markdown.replace("\r\n", "\n").split("\n")
-    i = 0
-    paragraph: list[str] = []
-
-    def flush() -> None:
-        if paragraph:
-            for sentence in split_sentences(" ".join(p.strip() for p in paragraph)):
-                if _WORDISH.search(MARKER.sub("", sentence)):
-                    claims.append(Claim(ClaimKind.SENTENCE, sentence, markers_in(sentence)))
-            paragraph.clear()
-
-    while i < len(lines):
-        line = lines[i]
-        if not line.strip():
-            flush()
-            i += 1
-            continue
-        fence = _FENCE.match(line)
-        if fence:
-            flush()
-            block = [line]
-            i += 1
-            while i < len(lines):
-                block.append(lines[i])
-                i += 1
-                if lines[i - 1].strip().startswith(fence.group(1)):
-                    break
-            found = markers_in(block[0])
-            j = i
-            while j < len(lines) and not lines[j].strip():
-                j += 1
-            if j < len(lines) and _MARKERS_ONLY.match(lines[j]):
-                found = found + markers_in(lines[j])
-                i = j + 1
-            claims.append(Claim(ClaimKind.CODE, "\n".join(block), tuple(dict.fromkeys(found))))
-            continue
-        if _HEADING.match(line):
-            flush()
-            i += 1
-            continue
-        if line.lstrip().startswith("|"):
-            flush()
-            header = i + 1 < len(lines) and bool(_TABLE_RULE.match(lines[i + 1]))
-            if not header and not _TABLE_RULE.match(line):
-                for cell in _cells(line):
+    blocks = parse_blocks(markdown)
+    for k, block in enumerate(blocks):
+        if isinstance(block, Code):
+            found = markers_in(block.info)
+            following = blocks[k + 1] if k + 1 < len(blocks) else None
+            if isinstance(following, Paragraph) and _MARKERS_ONLY.match(following.text):
+                found = found + markers_in(following.text)
+            claims.append(Claim(ClaimKind.CODE, block.text, tuple(dict.fromkeys(found))))
+        elif isinstance(block, ListItem):
+            claims.append(Claim(ClaimKind.BULLET, block.text.strip(), markers_in(block.text)))
+        elif isinstance(block, Table):
+            for row in block.rows:
+                for cell in row:
+                    if _ROW_LABEL.match(cell):
+                        continue
                     if _WORDISH.search(MARKER.sub("", cell)):
                         claims.append(Claim(ClaimKind.CELL, cell, markers_in(cell)))
-            i += 1
-            continue
-        bullet = _BULLET.match(line)
-        if bullet:
-            flush()
-            text = bullet.group("text")
-            claims.append(Claim(ClaimKind.BULLET, text.strip(), markers_in(text)))
-            i += 1
-            continue
-        if _MARKERS_ONLY.match(line):
-            i += 1
-            continue
-        paragraph.append(line)
-        i += 1
-    flush()
+        elif isinstance(block, Paragraph):
+            if _MARKERS_ONLY.match(block.text):
+                continue
+            for sentence in split_sentences(" ".join(p.strip() for p in block.text.split("\n"))):
+                if _WORDISH.search(MARKER.sub("", sentence)):
+                    claims.append(Claim(ClaimKind.SENTENCE, sentence, markers_in(sentence)))
     return claims

@@ -1,25 +1,29 @@
-"""Answering a query end to end: screen it, search, compose (offline, or through an LLM when
-configured, falling back to offline), and stream the result.
+"""Answering a query end to end: read it once (`parse_query`), search, plan and render the offline
+answer — or compose through an LLM when configured, falling back to offline — and stream it.
 
-`stream_answer` yields markdown chunks for display as they are ready, then exactly one `Answer`.
-The final `Answer` is authoritative: when an LLM fails midway, the chunks already streamed are
-followed by a notice and the offline answer, and the `Answer` holds the offline answer alone.
+`stream_answer` returns an `AnswerStream`: iterate it for markdown chunks as they are ready, then
+`.result()` for the final `Answer`. The final `Answer` is authoritative: when an LLM fails midway,
+the chunks already streamed are followed by a notice and the offline answer, and the `Answer`
+holds the offline answer alone.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
-from answer.intent import compare_target, detect_intent
+from answer.llm_settings import LLMSettings
 from answer.offline import compose_offline, rejected
-from answer.safety import screen_query
+from answer.query import ParsedQuery, parse_query
+from answer.stream import AnswerStream, chunks_of
 from answer.types import Answer, Intent
 from retrieval.errors import QueryError
 from retrieval.searcher import Searcher
-from retrieval.types import SearchFilters
+from retrieval.types import SearchFilters, SearchResult
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 History = Sequence[Mapping[str, str]]
 
@@ -31,44 +35,14 @@ def stream_answer(
     history: History | None = None,
     intent: Intent | str | None = None,
     filters: SearchFilters | None = None,
-    llm_settings: Any = None,
+    llm_settings: LLMSettings | None = None,
     k: int = 8,
-) -> Iterator[str | Answer]:
+    chat_model: BaseChatModel | None = None,
+) -> AnswerStream:
+    """`chat_model` replaces the model `llm_settings` describes (tests pass LangChain's fakes)."""
     forced = Intent(intent) if intent else None
-    query = query if isinstance(query, str) else ""
-    screened = screen_query(query)
-    if screened.rejection is not None:
-        yield from _emit(rejected(query, forced or Intent.LOOKUP, screened.rejection))
-        return
-    text = screened.query
-    chosen = forced or detect_intent(text)
-    target = compare_target(text) if chosen is Intent.COMPARE else None
-    searched = target.topic if target is not None and target.across_banks else text
-    notices = (screened.notice,) if screened.notice else ()
-    try:
-        result = searcher.search(searched, history=list(history) if history else None, k=k, filters=filters)
-    except QueryError as exc:
-        yield from _emit(rejected(query, chosen, str(exc), notices))
-        return
-
-    if llm_settings is not None and result.found:
-        failure, streamed = yield from _stream_llm(
-            searcher, query, text, chosen, result, llm_settings, history, notices
-        )
-        if failure is None:
-            return
-        notices = (*notices, failure)
-        yield f"\n\n> {failure}\n\n" if streamed else f"> {failure}\n\n"
-    answer = compose_offline(
-        searcher,
-        query,
-        chosen,
-        result,
-        across_banks=bool(target and target.across_banks),
-        filters=filters,
-        notices=notices,
-    )
-    yield from _emit(answer)
+    parsed = parse_query(query, forced)
+    return AnswerStream(_items(searcher, parsed, history, filters, llm_settings, k, chat_model))
 
 
 def answer(
@@ -78,48 +52,81 @@ def answer(
     history: History | None = None,
     intent: Intent | str | None = None,
     filters: SearchFilters | None = None,
-    llm_settings: Any = None,
+    llm_settings: LLMSettings | None = None,
     k: int = 8,
+    chat_model: BaseChatModel | None = None,
 ) -> Answer:
-    final: Answer | None = None
-    for item in stream_answer(
-        searcher, query, history=history, intent=intent, filters=filters, llm_settings=llm_settings, k=k
-    ):
-        if isinstance(item, Answer):
-            final = item
-    assert final is not None, "stream_answer always ends with an Answer"
-    return final
+    return stream_answer(
+        searcher,
+        query,
+        history=history,
+        intent=intent,
+        filters=filters,
+        llm_settings=llm_settings,
+        k=k,
+        chat_model=chat_model,
+    ).result()
+
+
+def _items(
+    searcher: Searcher,
+    parsed: ParsedQuery,
+    history: History | None,
+    filters: SearchFilters | None,
+    settings: LLMSettings | None,
+    k: int,
+    chat_model: BaseChatModel | None,
+) -> Iterator[str | Answer]:
+    if parsed.rejection is not None:
+        yield from chunks_of(rejected(parsed.text, parsed.intent, parsed.rejection))
+        return
+    notices = (parsed.notice,) if parsed.notice else ()
+    try:
+        result = searcher.search(parsed.searched, history=list(history) if history else None, k=k, filters=filters)
+    except QueryError as exc:
+        yield from chunks_of(rejected(parsed.text, parsed.intent, str(exc), notices))
+        return
+    if settings is not None and result.found:
+        failure, streamed = yield from _stream_llm(searcher, parsed, result, settings, history, notices, chat_model)
+        if failure is None:
+            return
+        notices = (*notices, failure)
+        yield f"\n\n> {failure}\n\n" if streamed else f"> {failure}\n\n"
+    offline = compose_offline(searcher, parsed, result, filters=filters, notices=notices)
+    yield from chunks_of(offline)
 
 
 def _stream_llm(
     searcher: Searcher,
-    query: str,
-    text: str,
-    intent: Intent,
-    result: Any,
-    settings: Any,
+    parsed: ParsedQuery,
+    result: SearchResult,
+    settings: LLMSettings,
     history: History | None,
     notices: tuple[str, ...],
+    chat_model: BaseChatModel | None,
 ) -> Generator[str | Answer, None, tuple[str | None, bool]]:
     """Stream the LLM's answer. Returns (None, …) when it finished, else (the notice explaining the
     fallback, whether any text was streamed before the failure)."""
-    name = _backend_name(settings)
+    name = settings.backend_name
     try:
         from answer.llm_composer import LLMError, stream_llm_answer
     except ImportError as exc:
         return f"The LLM composer is not available ({exc}); showing the offline answer.", False
-    extra: dict[str, Any] = {}
-    if "embed" in inspect.signature(stream_llm_answer).parameters:
-        extra["embed"] = searcher.embed  # the support check then weighs meaning, not only shared words
     streamed = False
     try:
         for item in stream_llm_answer(
-            text, intent, result, settings, history=list(history) if history else None, **extra
+            parsed.standalone,
+            parsed.intent,
+            result,
+            settings,
+            history=list(history) if history else None,
+            embed=searcher.embed,  # the support check then weighs meaning, not only shared words
+            chat_model=chat_model,
         ):
             if isinstance(item, Answer):
                 yield replace(
                     item,
-                    query=query,
+                    query=parsed.text,
                     notices=(*notices, *item.notices),
                     search=item.search if item.search is not None else result,
                 )
@@ -129,19 +136,3 @@ def _stream_llm(
     except LLMError as exc:
         return f"The LLM backend {name} failed ({exc}); showing the offline answer.", streamed
     return f"The LLM backend {name} ended without an answer; showing the offline answer.", streamed
-
-
-def _backend_name(settings: Any) -> str:
-    for attribute in ("backend_name", "model", "base_url"):
-        value = getattr(settings, attribute, None)
-        if value:
-            return str(value)
-    return "(unnamed)"
-
-
-def _emit(answer: Answer) -> Iterator[str | Answer]:
-    """The answer's markdown in display-sized chunks (block by block), then the Answer."""
-    blocks = answer.markdown.split("\n\n")
-    for i, block in enumerate(blocks):
-        yield block + ("\n\n" if i < len(blocks) - 1 else "")
-    yield answer

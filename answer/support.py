@@ -1,7 +1,7 @@
 """Is a sentence of a generated answer supported by the bank entry it cites?
 
-Two signals, both against the cited entry: the share of the sentence's content words (stopwords
-removed, light stemming) found in the entry, and the best embedding cosine between the sentence
+Two signals, both against the cited entry: the share of the sentence's content words (textkit's
+stopwords removed, Snowball stems) found in the entry, and the best embedding cosine between the sentence
 and the entry's own sentences or whole text. Thresholds were measured on the dev set by
 `eval/calibrate_support.py`; the figures are in the comment above them.
 """
@@ -15,8 +15,10 @@ from enum import StrEnum
 
 import numpy as np
 
-from answer.sentences import split_sentences as split_paragraph_sentences
 from ingest.entry import Entry
+from textkit.markdown_blocks import FENCE
+from textkit.sentences import split_sentences as split_paragraph_sentences
+from textkit.words import stems
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -45,78 +47,10 @@ MIN_CONTENT_WORDS = 1  # a unit with no content word carries no claim
 
 # -- words -----------------------------------------------------------------------------------------
 
-STOPWORDS = frozenset(
-    """a about above after again against all also although am an and any are as at be because been
-    before being below between both but by can cannot could did do does doing done down during each
-    either else etc even ever every few for from further get gets got had has have having he her here
-    hers herself him himself his how however i ie eg if in into is it its itself just let like
-    lot lots may me might more most much must my myself neither no nor not now of off often on once
-    one only or other others otherwise our ours ourselves out over own per quite rather really same
-    she should since so some such than that the their theirs them themselves then there these they
-    thing things this those though through thus to too under until up upon us use used uses using
-    very via was way ways we well were what whatever when where whereas whether which while who whom
-    whose why will with within without would yes yet you your yours yourself yourselves""".split()
-)
-
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_VOWEL = re.compile(r"[aeiouy]")
-# Suffixes stripped by `stem`, longest first.
-_SUFFIXES = ("ization", "isation", "ations", "ation", "ments", "ment", "ness", "ings", "ing", "ied", "ies", "sses")
-_SUFFIXES2 = ("ed", "ly", "es", "s")
-_NOT_INFLECTED = frozenset({"embed", "shed", "during", "thing", "string", "nothing", "something", "anything"})
-
-
-def stem(word: str) -> str:
-    """A light stemmer: enough to match train/training/trained, cache/caches, bias/biases, quantize/quantization."""
-    if len(word) <= 3 or not word.isalpha() or word in _NOT_INFLECTED:
-        return word
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            base = word[: -len(suffix)]
-            if suffix in ("ization", "isation"):
-                return base + "iz"
-            if suffix in ("ied", "ies"):
-                return base + "i"
-            if suffix == "sses":
-                return base + "ss"
-            if _VOWEL.search(base):
-                return _tidy(base)
-    for suffix in _SUFFIXES2:
-        if not word.endswith(suffix):
-            continue
-        base = word[: -len(suffix)]
-        if suffix == "s" and word.endswith(("ss", "us", "is", "as")):
-            return _tidy(word)
-        if suffix == "ed" and word.endswith("eed"):
-            return word
-        if suffix == "ly" and len(base) < 4:
-            return word
-        if len(base) >= 3 and _VOWEL.search(base):
-            return _tidy(base)
-        return word
-    return _tidy(word)
-
-
-def _tidy(base: str) -> str:
-    if len(base) > 4 and base[-1] == base[-2] and base[-1] not in "lsz":
-        base = base[:-1]  # stopp → stop, embedd → embed
-    if len(base) > 3 and base.endswith("e"):
-        base = base[:-1]  # cache → cach, use → us
-    if len(base) > 3 and base.endswith("y"):
-        base = base[:-1] + "i"  # probability → probabiliti (= probabilities)
-    if len(base) > 6 and base.endswith("at"):
-        base = base[:-2]  # generat(e) → gener (= generation)
-    return base
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
-
 
 def content_words(text: str) -> set[str]:
-    """Stemmed words that carry meaning: stopwords, citation markers and one-letter tokens removed."""
-    text = strip_citations(text)
-    return {stem(w) for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())}
+    """Stemmed words that carry meaning (textkit's one stopword list and stemmer), citation markers removed."""
+    return stems(strip_citations(text))
 
 
 # -- citation markers --------------------------------------------------------------------------------
@@ -151,7 +85,6 @@ class Unit:
         return self.kind not in (UnitKind.HEADING, UnitKind.TABLE_RULE)
 
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 _HEADING = re.compile(r"^\s*#{1,6}\s")
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-{3,}[\s:|-]*\|?\s*$")
@@ -180,9 +113,10 @@ def split_units(markdown: str) -> list[Unit]:
             sep = "\n\n" if units else ""
             i += 1
             continue
-        if _FENCE.match(line):
+        opening = FENCE.match(line)
+        if opening:
             flush_paragraph()
-            fence = _FENCE.match(line).group(1)  # type: ignore[union-attr]
+            fence = opening.group(1)
             block = [line]
             i += 1
             while i < len(lines):

@@ -1,63 +1,116 @@
-"""Words for matching: content words with light stemming, and whether a text names a term."""
+"""Whether a text names a term ("batch norm" is named by "Batch Normalization" and by "batchnorm"),
+and how much two texts share — on the one tokenizer, stopword list and stemmer (textkit.words)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 
-_STOP = frozenset(
-    """a an the and or but if then of to in on at by for with from into as is are was were be been being do
-    does did have has had it its this that these those what which who how why when where can could would
-    should will may might must not no so than too very also just more most less such via per each both other
-    between vs versus difference differences compare explain describe model models use used using""".split()
-)
+from textkit.words import STOPWORDS, content_words, stem, words
+
 PREFIX_MIN = 4  # a term word this long also matches the words it begins
-_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
-# Words too common in the banks to say two questions share a topic.
+# Words too common in the banks to say two questions share a topic (stems).
 GENERIC_WORDS = frozenset(
-    """ml machine learn learning deep neural network networks ai data theorem work role purpose idea main key
-    common type typ important importance concept problem approach method technique train training way
-    why what how when which work why generative model""".split()
+    stem(w)
+    for w in """ml machine learning deep neural network ai data theorem role purpose idea main key common type
+    important importance problem approach method technique training generative model""".split()
 )
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: -len(suffix)]
-    return word
+def term_stems(text: str) -> list[str]:
+    """The stems of a text's content words, in order."""
+    return [stem(w) for w in content_words(text)]
 
 
-def content_words(text: str) -> set[str]:
-    return {_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOP and len(w) > 1}
+def stem_set(text: str) -> set[str]:
+    return set(term_stems(text))
 
 
-def _covers(wanted: frozenset[str] | set[str], have: set[str]) -> bool:
-    """Every wanted word is in `have`, or begins a word there ("norm" → "normalization")."""
+def _with_compounds(stems: list[str]) -> set[str]:
+    """The stems, plus each pair of neighbours written as one word ("batch norm" → "batchnorm")."""
+    return {*stems, *(a + b for a, b in pairwise(stems))}
+
+
+def _covers(wanted: Sequence[str] | set[str] | frozenset[str], have: set[str]) -> bool:
+    """Every wanted stem is in `have`, or begins a word there ("norm" → "normalization")."""
     return bool(wanted) and all(
         w in have or (len(w) >= PREFIX_MIN and any(h.startswith(w) for h in have)) for w in wanted
     )
 
 
 def mentions(text: str, term: str) -> bool:
-    """Does `text` name `term`? All of the term's content words appear (light stemming, and a word
-    may be the start of a longer one: "batch norm" is named by "batch normalization")."""
-    return _covers(content_words(term), content_words(text))
+    """Does `text` name `term`? All of the term's content words appear (stemmed; a word may be the
+    start of a longer one, and two neighbouring words may be written as one)."""
+    return names(text, frozenset(term_stems(term)))
 
 
 def distinct_terms(sides: Sequence[str]) -> dict[str, frozenset[str]]:
-    """Each side's own words — without those all sides share ("L1 regularization" vs "L2
+    """Each side's own stems — without those all sides share ("L1 regularization" vs "L2
     regularization" → {"l1"} and {"l2"}), so a text names a side when it says "L1 (Lasso)"."""
-    words = {side: content_words(side) for side in sides}
+    words = {side: stem_set(side) for side in sides}
     common = set.intersection(*words.values()) if words else set()
     return {side: frozenset(w - common or w) for side, w in words.items()}
 
 
 def names(text: str, terms: frozenset[str]) -> bool:
-    return _covers(terms, content_words(text))
+    if not terms:
+        return False
+    return _covers(terms, _with_compounds(term_stems(text)))
 
 
 def overlap(a: str, b: str) -> float:
-    """Share of `a`'s content words found in `b`."""
-    words = content_words(a)
-    return len(words & content_words(b)) / len(words) if words else 0.0
+    """Share of `a`'s content stems found in `b`."""
+    words = stem_set(a)
+    return len(words & stem_set(b)) / len(words) if words else 0.0
+
+
+_NAME_WORDS = re.compile(r"[A-Za-z0-9]+")
+
+
+def acronym(side: str) -> str:
+    """The initials of a name of several words ("grouped-query attention" → "GQA"), else ""."""
+    parts = _NAME_WORDS.findall(side)
+    return "".join(p[0] for p in parts).upper() if len(parts) >= 2 else ""
+
+
+def _is_acronym(side: str) -> bool:
+    return 2 <= len(side) <= 6 and side.isalnum() and side[:1].isalpha() and sum(c.isupper() for c in side) >= 2
+
+
+def _escape_repl(text: str) -> str:
+    return text.replace("\\", "\\\\")
+
+
+def aliased(text: str, sides: Sequence[str]) -> str:
+    """The text with each side's other name written beside it, so either name matches: a side's
+    acronym where the text spells it out and vice versa ("MQA" ↔ "multi-query attention")."""
+    for side in sides:
+        short = acronym(side)
+        if len(short) >= 3:  # two letters are too ambiguous ("LR", "DP")
+            text = re.sub(rf"\b{short}s?\b", rf"\g<0> ({_escape_repl(side)})", text)
+        elif _is_acronym(side):
+            letters = side.upper()
+            words = list(_NAME_WORDS.finditer(text))
+            for k in range(len(words) - len(letters), -1, -1):
+                span = words[k : k + len(letters)]
+                if "".join(w.group(0)[0] for w in span).upper() == letters and all(len(w.group(0)) > 1 for w in span):
+                    end = span[-1].end()
+                    text = f"{text[:end]} ({side}){text[end:]}"
+    return text
+
+
+def collides(text: str, side: str) -> bool:
+    """Does `text` name a one-word side only inside a longer name — a modifier before it ("mixed
+    precision" for "precision")? Then it is about something else."""
+    wanted = term_stems(side)
+    if len(wanted) != 1:
+        return False
+    tokens = words(text)
+    found = False
+    for k, token in enumerate(tokens):
+        if stem(token).startswith(wanted[0]):
+            found = True
+            if k == 0 or tokens[k - 1] in STOPWORDS:
+                return False
+    return found

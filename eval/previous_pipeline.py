@@ -22,13 +22,13 @@ PREVIOUS_RELEASE = "0c247b6"  # the first release (issues 2–5), before calibra
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def extract(workdir: Path) -> Path:
-    """The previous release's tree (from git) in workdir/code."""
+def extract(workdir: Path, commit: str = PREVIOUS_RELEASE) -> Path:
+    """A previous release's tree (from git) in workdir/code."""
     code = workdir / "code"
     if code.exists():
         return code
     archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", PREVIOUS_RELEASE], capture_output=True, check=True
+        ["git", "-C", str(ROOT), "archive", "--format=tar", commit], capture_output=True, check=True
     ).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(code, filter="data")

@@ -21,17 +21,22 @@ ANSWER_COLUMNS = (
     "citation_validity",
     "support_rate",
     "key_term_coverage",
+    "explain_first_labelled",
+    "unanswered_first",
     "correct_abstention",
     "latency_p50_ms",
     "latency_p95_ms",
 )
 HEADLINE_GROUPS = ("lookup", "followup", "explain", "compare", "multilingual", "all in scope", "out_of_scope")
 PRIMARY = "qbank"
+PREVIOUS = "heldout, previous composer"  # the release before the typed answer plan, same queries, same run
 
 
 def _cell(value: float | None, column: str) -> str:
     if value is None:
         return "–"
+    if column == "unanswered_first":
+        return f"{value:.0f}"
     return f"{value:.1f}" if column.endswith("_ms") else f"{value:.3f}"
 
 
@@ -141,8 +146,18 @@ def write_report(
         retrieval_table({PRIMARY: heldout[PRIMARY]}, styles),
     ]
     if answers:
-        for split in ("heldout", "tune"):
+        parts += [
+            "",
+            "Answers: citation validity and key-term coverage are shares of in-scope queries; "
+            "explain_first_labelled is the share of explain answers whose first cited entry is a labelled "
+            "relevant one; unanswered_first counts answers that lead with an entry asked without an answer "
+            "although an answered labelled entry exists (target 0).",
+        ]
+        for split in ("heldout", PREVIOUS, "tune"):
             if split in answers:
-                parts += ["", f"## Answers (offline composer, `{split}`)", "", answer_table(answers[split])]
+                title = (
+                    "previous release's composer, `heldout`" if split == PREVIOUS else f"offline composer, `{split}`"
+                )
+                parts += ["", f"## Answers ({title})", "", answer_table(answers[split])]
     paths["markdown"].write_text("\n".join(parts) + "\n", encoding="utf-8")
     return paths

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 from eval.dataset import EVAL_DIR, HELDOUT, QUERIES, SPLITS, TUNE, load_queries
-from eval.report import ANSWER_COLUMNS, HEADLINE_GROUPS, PRIMARY, RETRIEVAL_COLUMNS, _cell, write_report
+from eval.report import ANSWER_COLUMNS, HEADLINE_GROUPS, PREVIOUS, PRIMARY, RETRIEVAL_COLUMNS, _cell, write_report
 from eval.retrieval_eval import evaluate_retrieval
 from retrieval.searcher import Searcher
 
@@ -38,9 +40,17 @@ def run_eval(queries_path: Path = QUERIES, out_dir: Path = EVAL_DIR, with_answer
         sizes[split] = len(queries)
         retrieval[split] = evaluate_retrieval(searcher, queries)
         if with_answers:
-            from eval.answer_eval import evaluate_answers
+            from eval.answer_eval import evaluate_answers, evaluate_previous
 
             answers[split] = evaluate_answers(searcher, queries)
+            if split == HELDOUT:  # the previous release's composer beside it, in the same run
+                workdir = Path(tempfile.mkdtemp(prefix="qbank-previous-composer-"))
+                try:
+                    answers[PREVIOUS] = evaluate_previous(searcher, queries, queries_path, workdir)
+                except (RuntimeError, OSError) as exc:
+                    print(f"note: the previous composer could not run ({exc}); reported without it")
+                finally:
+                    shutil.rmtree(workdir, ignore_errors=True)
     fitted = searcher.calibration.fitted_on
     note = f"calibration fitted on the {fitted.get('split', '?')} split, n={fitted.get('count', '?')}"
     paths = write_report(out_dir, retrieval, answers or None, sizes, note)

@@ -24,6 +24,39 @@ CALIBRATION_FILE = "calibration.json"
 SHIPPED_CALIBRATION = Path(__file__).resolve().parent / CALIBRATION_FILE
 CALIBRATION_FORMAT = 1
 REFIT_HINT = "run `qbank calibrate` to fit one for these models, then `qbank index --rebuild`"
+
+# The answer composers' thresholds, with their defaults for MiniLM cosines (the index's embedder).
+# A calibration records fitted values under "answer"; names not recorded take these defaults.
+ANSWER_DEFAULTS: dict[str, float] = {
+    # which hits are relevant enough to cite (MiniLM cosine of the best unit to the query)
+    "related_similarity": 0.45,
+    "related_similarity_with_keywords": 0.38,
+    "related_below_best": 0.3,
+    "fused_tie": 0.03,  # fused scores this close are a tie; the closer meaning wins
+    "answered_as_close": 0.05,  # an answered hit this close to an unanswered top hit replaces it
+    "same_topic_similarity": 0.45,  # question cosine for "same topic" (with a shared distinctive word)
+    "entry_weight": 0.65,  # share of a point's relevance that is its entry's closeness to the query
+    # explain
+    "core_definitional": 0.05,  # a definitional question this close in topic to the best-ranked one leads
+    "explain_entry_spread": 0.15,  # entries this much less close than the closest contribute nothing…
+    "explain_entry_floor": 0.5,  # …unless they are at least this close
+    "explain_topic_spread": 0.15,  # …nor those whose question is this much less about the topic…
+    "explain_topic_floor": 0.45,  # …unless it is at least this close to the query
+    "explain_further_spread": 0.1,  # "go deeper" points only to entries this close to the best on the topic
+    "explain_repeat": 0.72,  # a point this close (cosine) to a shown one repeats it…
+    "explain_overlap": 0.6,  # …as does one whose content words mostly appear in a shown one
+    "explain_related": 0.5,  # above this cosine to the core a point is penalised as partly redundant
+    "explain_core_penalty": 0.5,
+    "explain_floor": 0.2,  # relevance below which a point is off topic…
+    "explain_point_spread": 0.15,  # …as is one this much less relevant than the most relevant addition
+    # compare
+    "side_min_similarity": 0.55,  # a side-search hit that does not name the side must be this close
+    "side_sure_similarity": 0.75,  # a side-search hit this close is about the side whatever its name
+    "side_floor": 0.15,
+    "cell_repeat": 0.75,  # a point this close to one in the same column repeats it
+    "versions_repeat": 0.72,  # a bank's point this close to a shown one is not an addition
+    "versions_overlap": 0.6,  # …nor one whose content words mostly appear in a shown one
+}
 _REFIT_OR_REBUILD = "run `qbank index --rebuild` (the shipped calibration), or `qbank calibrate` and then rebuild"
 
 
@@ -183,8 +216,13 @@ class Calibration:
     def sha256(self) -> str:
         return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
 
-    def answer_threshold(self, name: str, default: float) -> float:
-        return float(self.answer.get(name, default))
+    def answer_threshold(self, name: str) -> float:
+        """An answering threshold: the fitted value when the calibration records one, else its default."""
+        return float(self.answer.get(name, ANSWER_DEFAULTS[name]))
+
+    @property
+    def answer_thresholds(self) -> dict[str, float]:
+        return {**ANSWER_DEFAULTS, **self.answer}
 
     @classmethod
     def from_json(cls, text: str, source: str = "calibration") -> Calibration:
@@ -197,7 +235,7 @@ class Calibration:
             return cls(
                 models={str(k): str(v) for k, v in data["models"].items()},
                 retrieval=RetrievalCalibration.from_dict(data["retrieval"]),
-                answer={str(k): float(v) for k, v in data.get("answer", {}).items()},
+                answer=_checked_answer(data.get("answer", {}), source),
                 fitted_on=dict(data.get("fitted_on", {})),
             )
         except CalibrationError:
@@ -238,6 +276,19 @@ class Calibration:
                 f"its calibration was fitted for models {_describe(self.models)}, the index uses {_describe(models)}",
                 REFIT_HINT,
             )
+
+
+def _checked_answer(data: Mapping, source: str) -> dict[str, float]:
+    """Answering thresholds as recorded: known names, finite numbers (cosines and budgets)."""
+    out: dict[str, float] = {}
+    for name, value in data.items():
+        if name not in ANSWER_DEFAULTS:
+            raise CalibrationError(f"{source} records an unknown answer threshold {name!r}; {REFIT_HINT}")
+        number = float(value)
+        if not math.isfinite(number) or not -1.0 <= number <= 10.0:
+            raise CalibrationError(f"{source} records answer threshold {name}={value!r}, out of range; {REFIT_HINT}")
+        out[str(name)] = number
+    return out
 
 
 def _describe(models: Mapping[str, str]) -> str:

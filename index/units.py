@@ -14,6 +14,7 @@ from typing import Protocol
 
 from ingest.entry import Entry
 from ingest.tokens import count_tokens
+from textkit.markdown_blocks import strip_fence_lines
 
 PASSAGE_TOKENS = 160  # answer passages stay well inside the model's 256-token window with their header
 # Bounds on what one entry can cost to index: a pasted 1 MB answer would otherwise make ~1,500
@@ -42,7 +43,7 @@ class Unit:
 
 def plain_text(markdown: str) -> str:
     """Markdown reduced to the words a reader sees (emphasis, bullets and fences removed)."""
-    text = re.sub(r"```[^\n]*\n", "", markdown)
+    text = strip_fence_lines(markdown)
     text = re.sub(r"`([^`]*)`", r"\1", text)
     text = re.sub(r"(\*\*|__|\*|_)(\S.*?\S|\S)\1", r"\2", text)
     text = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", text, flags=re.MULTILINE)

@@ -16,11 +16,12 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from ingest.entry import EntryKind
+from textkit.markdown_blocks import FENCE
 
 # A closing run of #s only counts when a space precedes it, so "### What is C#" keeps its "#".
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})(.*)$")
+_FENCE = FENCE  # the one fence rule (textkit)
 _BOLD_NUMBERED = re.compile(r"^\*\*(\d+)\.\s+(.+?)\*\*\s*$")
 _LIST_ITEM = re.compile(r"^(\d+)[.)]\s+(.+?)\s*$")
 _NUMBERED_TEXT = re.compile(r"^(\d+)\.\s+(.+)$")

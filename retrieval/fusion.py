@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
+
 # The reciprocal-rank-fusion constant and weights are calibrated (index/calibration.py).
 
 
-def best_per_entry(unit_scores: Iterable[tuple[int, float]], unit_entry: Sequence[int]) -> dict[int, tuple[float, int]]:
+def best_per_entry(
+    unit_scores: Iterable[tuple[int, float]], unit_entry: Sequence[int] | np.ndarray
+) -> dict[int, tuple[float, int]]:
     """Collapse (unit row, score) pairs to entry ordinal → (best score, unit row that scored it)."""
     best: dict[int, tuple[float, int]] = {}
     for row, score in unit_scores:

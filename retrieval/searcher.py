@@ -110,7 +110,7 @@ class Searcher:
     def similar(self, entry_id: str, k: int = 5, filters: SearchFilters | None = None) -> tuple[Entry, ...]:
         """Nearest other entries by question meaning (variants included)."""
         ordinal = self.index.by_id[entry_id]
-        vector = self.index.vectors.reconstruct(self._question_row[ordinal]).reshape(1, -1)
+        vector = np.asarray(self.index.vectors.reconstruct(self._question_row[ordinal])).reshape(1, -1)
         scores = self._first_stage.dense_scores(vector)
         mask = self._first_stage.masks["question"]
         per_entry = best_per_entry(((row, s) for row, s in scores.items() if mask[row]), self.index.unit_entry)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import re
 import sys
-import types
-from collections.abc import Iterator
 
 import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from answer.citations import check_citations
-from answer.compose_base import Draft
-from answer.compose_lookup import compose_lookup
 from answer.conversation import Conversation
+from answer.llm_settings import LLMSettings
+from answer.plan import Lookup
+from answer.render import render
 from answer.sentences import MARKER, claim_units
 from answer.service import answer, stream_answer
 from answer.types import Answer, AnswerStatus, Intent
@@ -88,12 +88,12 @@ def test_lookup_keeps_a_code_block_whole(searcher: Searcher) -> None:
 
 def test_lookup_trims_a_long_answer_at_a_boundary(searcher: Searcher) -> None:
     long_entry = max((e for e in searcher.entries if e.has_answer), key=lambda e: e.token_count)
-    draft = Draft()
-    compose_lookup(draft, long_entry, (), budget=long_entry.token_count // 3)
-    assert any("shortened" in n for n in draft.notices)
-    claims = claim_units(draft.markdown())
+    page = render(Lookup(long_entry, (), budget=long_entry.token_count // 3))
+    assert any("shortened" in n for n in page.notices)
+    body = page.markdown.split("\n", 1)[1]  # below the question heading
+    claims = claim_units(body)
     assert claims and all(plain(c.text) in plain(long_entry.answer) for c in claims)  # whole sentences only
-    assert count_tokens(MARKER.sub("", draft.markdown())) < long_entry.token_count
+    assert count_tokens(MARKER.sub("", body)) < long_entry.token_count
 
 
 # -- explain -----------------------------------------------------------------------------------------
@@ -111,7 +111,8 @@ def test_explain_composes_from_several_entries_without_repeats(searcher: Searche
     assert len(claims) >= 3
     assert len(claims) == len(set(claims)), "a sentence is repeated"
     assert len({n for c in claim_units(body) for n in c.markers}) >= 2, "drawn from one entry only"
-    assert "#### Go deeper" in result.markdown
+    core = result.citations[0].entry
+    assert core.has_answer and result.markdown.startswith(f"#### {core.question.strip()}")
 
 
 def test_explain_depth_changes_the_length(searcher: Searcher) -> None:
@@ -134,8 +135,16 @@ def test_compare_concepts_side_by_side(searcher: Searcher) -> None:
     assert result.intent is Intent.COMPARE and result.found
     assert_well_cited(result)
     rows = table_rows(result.markdown)
-    assert [c.lower() for c in rows[0]] == ["lora", "prefix tuning"]
-    assert all(len(r) == 2 for r in rows)
+    assert [c.lower() for c in rows[0]] == ["aspect", "lora", "prefix tuning"]
+    assert all(len(r) == 3 for r in rows)
+    aspects = [r[0].strip("*").lower() for r in rows[2:]]
+    assert aspects[0] == "what it is" and set(aspects) <= {
+        "what it is",
+        "how it works",
+        "strengths",
+        "weaknesses",
+        "when to use",
+    }
     assert [side.label.lower() for side in result.compare] == ["lora", "prefix tuning"]
     numbers = {c.n for c in result.citations}
     for side in result.compare:
@@ -147,7 +156,7 @@ def test_compare_concepts_side_by_side(searcher: Searcher) -> None:
 def test_compare_three_sides_and_a_direct_comparison(searcher: Searcher) -> None:
     result = answer(searcher, "MHA vs MQA vs GQA")
     assert_well_cited(result)
-    assert len(table_rows(result.markdown)[0]) == 3 and len(result.compare) == 3
+    assert len(table_rows(result.markdown)[0]) == 4 and len(result.compare) == 3
     assert "#### Compared directly in the bank" in result.markdown
     direct = entry_at(searcher, "001", "500")  # "implementation difference between MHA, MQA, and GQA"
     assert direct.id in {c.entry.id for c in result.citations}
@@ -162,8 +171,10 @@ def test_compare_bank_versions(searcher: Searcher) -> None:
     answered_banks = {c.entry.bank_file[:3] for c in result.citations if c.entry.has_answer}
     assert len(result.compare) == len(answered_banks) >= 2
     assert any(side.unique_points for side in result.compare)
-    assert "#### What each bank adds" in result.markdown
-    assert "#### Asked without an answer in" in result.markdown
+    assert result.markdown.count(" adds") == len(result.compare) - 1  # every other bank: what it adds
+    assert "*Also asked without an answer in:*" in result.markdown
+    claims = [plain(c.text) for c in claim_units(result.markdown)]
+    assert len(claims) == len(set(claims)), "a bank's sentence is shown twice"
     # Each side's unique points really are its own: cited from that side's bank.
     by_n = {c.n: c.entry for c in result.citations}
     for side in result.compare:
@@ -211,9 +222,9 @@ def test_question_only_best_match_is_said_and_cited(searcher: Searcher) -> None:
 def test_question_only_best_match_is_answered_from_answered_entries(searcher: Searcher) -> None:
     result = answer(searcher, "naive bayes assumptions")
     assert result.status is AnswerStatus.UNANSWERED_IN_BANK
-    assert not result.citations[0].entry.has_answer
-    assert any(c.entry.has_answer for c in result.citations[1:])
-    assert "From answered entries on the same topic" in result.markdown
+    assert result.citations[0].entry.has_answer, "an answered entry leads, the unanswered one comes after"
+    assert not all(c.entry.has_answer for c in result.citations)
+    assert "*Also asked without an answer in:*" in result.markdown.split("\n\n")[-1]
     assert_well_cited(result)
 
 
@@ -271,12 +282,14 @@ def test_instructions_in_bank_text_are_data(searcher: Searcher) -> None:
 
 
 def test_stream_yields_text_then_exactly_one_answer(searcher: Searcher) -> None:
-    items = list(stream_answer(searcher, "explain dropout simply"))
-    assert isinstance(items[-1], Answer)
-    assert all(isinstance(i, str) for i in items[:-1]) and len(items) > 2
-    assert "".join(items[:-1]) == items[-1].markdown
-    rejected = list(stream_answer(searcher, "{{7*7}}"))
-    assert isinstance(rejected[-1], Answer) and sum(isinstance(i, Answer) for i in rejected) == 1
+    stream = stream_answer(searcher, "explain dropout simply")
+    chunks = list(stream)
+    assert all(isinstance(c, str) for c in chunks) and len(chunks) > 2
+    final = stream.result()
+    assert isinstance(final, Answer) and "".join(chunks) == final.markdown
+    assert stream.result() is final  # asking again gives the same answer
+    rejected = stream_answer(searcher, "{{7*7}}").result()  # not iterated first: result() finishes it
+    assert rejected.status is AnswerStatus.REJECTED
 
 
 def test_conversation_answers_follow_ups_in_context(searcher: Searcher) -> None:
@@ -293,61 +306,65 @@ def test_conversation_answers_follow_ups_in_context(searcher: Searcher) -> None:
     assert alone.search is not None and "lora" not in alone.search.standalone_query.lower()
 
 
-class _Settings:
-    backend_name = "fake:model"
+SETTINGS = LLMSettings(provider="openai", model="fake-model", base_url="http://127.0.0.1:9/v1", timeout_s=5.0)
 
 
-def _fake_llm(monkeypatch: pytest.MonkeyPatch, behaviour: str) -> None:
-    module = types.ModuleType("answer.llm_composer")
-
-    class LLMError(RuntimeError):
-        pass
-
-    def stream_llm_answer(query, intent, result, settings, history=None) -> Iterator[str | Answer]:
-        yield "partial "
-        if behaviour == "fail":
-            raise LLMError("connection refused")
-        yield "text [1]."
-        yield Answer(
-            query=query,
-            intent=intent,
-            status=AnswerStatus.ANSWERED,
-            markdown="partial text [1].",
-            citations=(),
-            composer=settings.backend_name,
-        )
-
-    module.LLMError = LLMError  # type: ignore[attr-defined]
-    module.stream_llm_answer = stream_llm_answer  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "answer.llm_composer", module)
+def test_llm_answer_is_used_when_it_succeeds(searcher: Searcher) -> None:
+    kv = next(e for e in searcher.search("what is KV caching").hits if e.entry.has_answer).entry
+    sentence = kv.answer.split(". ")[0].strip().rstrip(".")
+    model = FakeListChatModel(responses=[f"{sentence} [1]."])
+    stream = stream_answer(searcher, "what is KV caching", llm_settings=SETTINGS, chat_model=model)
+    chunks = list(stream)
+    final = stream.result()
+    assert final.composer == SETTINGS.backend_name and final.search is not None
+    assert "".join(chunks).strip() == f"{sentence} [1]."
+    assert final.citations and final.citations[0].entry.has_answer
 
 
-def test_llm_answer_is_used_when_it_succeeds(searcher: Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
-    _fake_llm(monkeypatch, "ok")
-    items = list(stream_answer(searcher, "what is KV caching", llm_settings=_Settings()))
-    final = items[-1]
-    assert isinstance(final, Answer) and final.composer == "fake:model"
-    assert final.search is not None and "".join(i for i in items if isinstance(i, str)) == "partial text [1]."
-
-
-def test_llm_failure_falls_back_to_offline_with_a_notice(searcher: Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
-    _fake_llm(monkeypatch, "fail")
-    items = list(stream_answer(searcher, "what is KV caching", llm_settings=_Settings()))
-    final = items[-1]
-    assert isinstance(final, Answer) and final.composer == "offline" and final.status is AnswerStatus.ANSWERED
-    notice = next(n for n in final.notices if "fake:model" in n)
-    assert "failed" in notice and "connection refused" in notice and "offline answer" in notice
-    assert items[0] == "partial " and any(isinstance(i, str) and "offline answer" in i for i in items)
+def test_llm_failure_falls_back_to_offline_with_a_notice(searcher: Searcher) -> None:
+    model = FakeListChatModel(responses=["KV caching stores keys [1]. And values"], error_on_chunk_number=5)
+    stream = stream_answer(searcher, "what is KV caching", llm_settings=SETTINGS, chat_model=model)
+    chunks = list(stream)
+    final = stream.result()
+    assert final.composer == "offline" and final.status is AnswerStatus.ANSWERED
+    notice = next(n for n in final.notices if SETTINGS.backend_name in n)
+    assert "failed" in notice and "offline answer" in notice
+    assert chunks[0].startswith("K") and any("offline answer" in c for c in chunks)
     assert final.markdown == answer(searcher, "what is KV caching").markdown
 
 
 def test_missing_llm_module_falls_back(searcher: Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "answer.llm_composer", None)  # import raises ImportError
-    final = answer(searcher, "what is KV caching", llm_settings=_Settings())
+    final = answer(searcher, "what is KV caching", llm_settings=SETTINGS)
     assert final.composer == "offline" and any("not available" in n for n in final.notices)
 
 
-def test_llm_is_not_asked_when_the_bank_does_not_cover_it(searcher: Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
-    _fake_llm(monkeypatch, "ok")
-    final = answer(searcher, "how do I bake sourdough bread at home", llm_settings=_Settings())
+def test_llm_is_not_asked_when_the_bank_does_not_cover_it(searcher: Searcher) -> None:
+    model = FakeListChatModel(responses=["should not be used [1]."])
+    final = answer(searcher, "how do I bake sourdough bread at home", llm_settings=SETTINGS, chat_model=model)
     assert final.status is AnswerStatus.NOT_COVERED and final.composer == "offline"
+    assert model.i == 0  # the fake was never asked
+
+
+@pytest.mark.parametrize(
+    ("query", "sides"),
+    [
+        ("Is Adam better than SGD?", ("adam", "sgd")),
+        ("contrast CNNs with transformers for vision", ("cnns", "transformers")),
+    ],
+)
+def test_comparisons_worded_loosely_find_their_sides(searcher: Searcher, query: str, sides: tuple[str, ...]) -> None:
+    result = answer(searcher, query)
+    assert result.intent is Intent.COMPARE and result.found
+    assert tuple(side.label.lower() for side in result.compare) == sides
+    assert "has this question" not in result.markdown  # not the bank-versions fallback
+    assert_well_cited(result)
+
+
+def test_explain_leads_with_an_answered_entry_and_mentions_question_only_ones_once(searcher: Searcher) -> None:
+    result = answer(searcher, "explain multi-head attention simply")
+    assert result.citations[0].entry.has_answer
+    unanswered = [c for c in result.citations if not c.entry.has_answer]
+    lines = [line for line in result.markdown.split("\n") if "without an answer" in line]
+    assert len(lines) <= 1 and all(f"[{c.n}]" in lines[0] for c in unanswered)
+    assert_well_cited(result)

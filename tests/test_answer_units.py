@@ -8,7 +8,7 @@ import pytest
 
 from answer.citations import CitationRegistry, check_citations, source_line
 from answer.compose_base import render_answer
-from answer.intent import compare_sides, compare_target, detect_intent, explain_depth
+from answer.query import Depth, parse_comparison, parse_query
 from answer.safety import Payload, screen_query
 from answer.sentences import ClaimKind, SegmentKind, cite_code, cite_sentence, claim_units, segments, split_sentences
 from answer.types import Citation, Intent
@@ -56,7 +56,9 @@ def make_entry(answer: str, question: str = "What is X?", number: str = "1", ban
     ],
 )
 def test_detect_intent(query: str, intent: Intent) -> None:
-    assert detect_intent(query) is intent
+    parsed = parse_query(query)
+    assert parsed.intent is intent
+    assert (parsed.comparison is not None) == (intent is Intent.COMPARE), "intent and sides come from one reading"
 
 
 @pytest.mark.parametrize(
@@ -68,24 +70,53 @@ def test_detect_intent(query: str, intent: Intent) -> None:
         ("How does LoRA differ from prefix tuning?", ("LoRA", "prefix tuning")),
         ("compare BERT and GPT", ("BERT", "GPT")),
         ("what is the difference between L1 and L2 regularization?", ("L1 regularization", "L2 regularization")),
+        ("Is Adam better than SGD?", ("Adam", "SGD")),
+        ("contrast CNNs with transformers for vision", ("CNNs", "transformers")),
+        ("bagging vs boosting, when do I use which", ("bagging", "boosting")),
+        ("GPT vs BERT - what's actually different?", ("GPT", "BERT")),
+        ("sparse vs dense retrieval for RAG", ("sparse retrieval", "dense retrieval")),
+        ("top-k vs top-p sampling", ("top-k sampling", "top-p sampling")),
+        ("GANs vs diffusion models for image generation", ("GANs", "diffusion models")),
+        ("ROC AUC or PR AUC for an imbalanced fraud dataset?", ("ROC AUC", "PR AUC")),
+        ("LSTM vs GRU which should I use", ("LSTM", "GRU")),
+        ("should I use RAG or fine-tuning to add company knowledge to an LLM", ("RAG", "fine-tuning")),
         ("what is KV caching", ()),
+        ("what is bias or variance", ()),
     ],
 )
 def test_compare_sides(query: str, sides: tuple[str, ...]) -> None:
-    assert compare_sides(query) == sides
+    comparison = parse_comparison(query)
+    assert (comparison.sides if comparison else ()) == sides
+    assert parse_query(query).intent is (Intent.COMPARE if sides else Intent.LOOKUP)
+
+
+def test_a_comparison_without_sides_is_a_lookup() -> None:
+    parsed = parse_query("which one is better?")
+    assert parsed.intent is Intent.LOOKUP and parsed.comparison is None
 
 
 def test_bank_comparison_topic() -> None:
-    target = compare_target("how do the banks differ on generative vs discriminative?")
-    assert target.across_banks
-    assert target.topic == "generative vs discriminative"
-    assert not compare_target("LoRA vs prefix tuning").across_banks
+    parsed = parse_query("how do the banks differ on generative vs discriminative?")
+    assert parsed.intent is Intent.COMPARE and parsed.comparison is not None
+    assert parsed.comparison.across_banks
+    assert parsed.comparison.topic == "generative vs discriminative" == parsed.searched
+    lora = parse_comparison("LoRA vs prefix tuning")
+    assert lora is not None and not lora.across_banks
+
+
+def test_parsed_query_rejection_and_forced_intent() -> None:
+    rejected = parse_query("{{7*7}}")
+    assert rejected.rejection and rejected.standalone == ""
+    forced = parse_query("dropout", Intent.COMPARE)
+    assert forced.intent is Intent.COMPARE and forced.comparison is not None and forced.comparison.across_banks
+    lookup = parse_query("LoRA vs prefix tuning", Intent.LOOKUP)
+    assert lookup.intent is Intent.LOOKUP and lookup.comparison is None
 
 
 def test_explain_depth() -> None:
-    assert explain_depth("explain dropout simply") == "simple"
-    assert explain_depth("explain attention in depth") == "deep"
-    assert explain_depth("explain attention") == "normal"
+    assert parse_query("explain dropout simply").depth is Depth.SIMPLE
+    assert parse_query("explain attention in depth").depth is Depth.DEEP
+    assert parse_query("explain attention").depth is Depth.NORMAL
 
 
 # -- screening -------------------------------------------------------------------------------------
@@ -245,3 +276,31 @@ def test_registry_numbers_in_order_of_first_use() -> None:
     line = source_line(registry.citations()[0])
     assert line.startswith("[1] Test bank (000_test.txt)") and "#1" in line and "lines 10–20" in line
     assert re.search(r"What is X\?$", line)
+
+
+# -- streaming ---------------------------------------------------------------------------------------
+
+
+def test_answer_stream_yields_chunks_then_gives_the_answer() -> None:
+    from answer.stream import AnswerStream
+    from answer.types import Answer, AnswerStatus
+
+    final = Answer("q", Intent.LOOKUP, AnswerStatus.ANSWERED, "#### Q [1]\n\nOne [1].\n\nTwo [1].", ())
+    stream = AnswerStream.of(final)
+    assert "".join(stream) == final.markdown and stream.result() is final
+    unread = AnswerStream.of(final)
+    assert unread.result() is final  # result() finishes a stream nobody read
+    empty = AnswerStream(iter(["text only"]))
+    with pytest.raises(RuntimeError, match="without an answer"):
+        empty.result()
+
+
+def test_or_between_words_of_a_statement_is_no_choice() -> None:
+    assert (
+        parse_query("only the top one or two experts fire for each input in a sparse expert model").comparison is None
+    )
+
+
+@pytest.mark.parametrize("query", ["注意力分数为什么要除以根号d_k", "what are its advantages?", "Что такое dropout?"])
+def test_questions_in_any_script_and_follow_ups_are_not_rejected(query: str) -> None:
+    assert not screen_query(query).rejected

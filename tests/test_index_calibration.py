@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from index.calibration import (
+    ANSWER_DEFAULTS,
     CALIBRATION_FILE,
     COVERAGE_FEATURES,
     PATHS,
@@ -125,3 +126,17 @@ def test_a_missing_calibration_file_is_refused_with_the_rebuild_command(hashing_
     (hashing_index_copy / CALIBRATION_FILE).unlink()
     with pytest.raises(IndexCorruptError, match=r"calibration\.json is missing.*qbank index --rebuild"):
         load_index(HashingEmbedder(), hashing_index_copy)
+
+
+def test_answer_thresholds_default_and_are_checked_on_load():
+    shipped = shipped_calibration()
+    assert shipped.answer_thresholds == {**ANSWER_DEFAULTS, **shipped.answer}
+    data = json.loads(shipped.to_json())
+    data["answer"] = {"explain_repeat": 0.8}
+    tuned = Calibration.from_json(json.dumps(data))
+    assert tuned.answer_threshold("explain_repeat") == 0.8
+    assert tuned.answer_threshold("core_definitional") == ANSWER_DEFAULTS["core_definitional"]
+    for bad, message in (({"no_such_threshold": 0.5}, "unknown answer threshold"), ({"explain_repeat": 99}, "range")):
+        data["answer"] = bad
+        with pytest.raises(CalibrationError, match=message):
+            Calibration.from_json(json.dumps(data))

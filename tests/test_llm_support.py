@@ -20,8 +20,8 @@ from answer.support import (
     sentence_supported,
     split_sentences,
     split_units,
-    stem,
 )
+from textkit.words import stem
 
 KV = make_entry(
     1,
@@ -44,7 +44,7 @@ DROPOUT = make_entry(
         (["cache", "caches", "cached", "caching"], True),
         (["bias", "biases"], True),
         (["quantize", "quantized", "quantization"], True),
-        (["embed", "embedding", "embeddings", "embedded"], True),
+        (["embedding", "embeddings", "embedded"], True),
         (["probability", "probabilities"], True),
         (["generate", "generation", "generated"], True),
         (["string", "strong"], False),

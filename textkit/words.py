@@ -14,7 +14,8 @@ import snowballstemmer
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 
-STOPWORDS = frozenset(
+# English function words (and greetings): words that never name a topic.
+FUNCTION_WORDS = frozenset(
     """a about above after again against all also although am an and any are as at be because been before
     being below between both but by can cannot could did do does doing done down during each either else etc
     even ever every few for from further get gets got had has have having he her here hers herself him himself
@@ -25,13 +26,18 @@ STOPWORDS = frozenset(
     upon us very via was way ways we well were what whatever when where whereas whether which while who whom
     whose why will with within without would yes yet you your yours yourself yourselves
     i'm i've i'd you're it's what's how's that's there's don't doesn't isn't aren't can't won't
-    ok okay hi hello thanks thank hey just actually basically exactly simply simple simpler briefly detail
+    ok okay hi hello thanks thank hey just actually basically""".split()
+)
+# The words people wrap a question in: what kind of answer is wanted, not what it is about.
+FRAMING_WORDS = frozenset(
+    """exactly simply simple simpler briefly detail
     details detailed explain explained explaining describe define definition mean means meaning tell show give
     know understand understanding concept concepts idea question questions answer answers versus vs
     difference differences different compare comparison contrast example examples pros cons advantage
     advantages disadvantage disadvantages drawback drawbacks benefit benefits limitation limitations
     work works working use used uses using""".split()
 )
+STOPWORDS = FUNCTION_WORDS | FRAMING_WORDS
 
 _stemmer = snowballstemmer.stemmer("english")
 

@@ -107,8 +107,6 @@ def _render_turn(turn: Turn, searcher, settings) -> None:
 
 
 def _ask(searcher, query: str, intent: str | None, settings) -> None:
-    from answer.types import Answer
-
     _render_turn(add_turn("user", query), searcher, settings)
     notices = ()
     if settings.llm_error:
@@ -118,14 +116,13 @@ def _ask(searcher, query: str, intent: str | None, settings) -> None:
         slot.caption("Searching the banks…" if settings.llm is None else "Searching the banks and asking the LLM…")
         text, answer, error, shown = "", None, None, 0.0
         try:
-            for item in _stream(searcher, query, intent, settings):
-                if isinstance(item, Answer):
-                    answer = item
-                    continue
-                text += str(item)
+            stream = _stream(searcher, query, intent, settings)
+            for chunk in stream:
+                text += chunk
                 if time.monotonic() - shown > STREAM_REFRESH_S:
                     slot.markdown(safe_markdown(text + CURSOR))
                     shown = time.monotonic()
+            answer = stream.result()
         except Exception as exc:
             what, fix = describe(exc)
             error = plain(what) + ("  \n" + fix if fix else "")

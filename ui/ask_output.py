@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from answer.citations import source_fields, source_line
 from answer.service import answer as answer_query
+from answer.stream import AnswerStream
 from answer.types import Answer, AnswerStatus, Intent
 from retrieval.errors import QueryError
 from retrieval.searcher import Searcher
@@ -76,17 +77,15 @@ def sources_text(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def stream_to_terminal(stream: Iterable[str | Answer], out: TextIO) -> Answer:
+def stream_to_terminal(stream: AnswerStream, out: TextIO) -> Answer:
     """Write the final, checked answer and its sources; returns the final Answer.
 
     The chunks before it are not printed: an LLM's chunks are its raw output (invented citations,
     unsupported sentences, markup) before the support check, and a terminal cannot take them back.
     Bank and model text reach the terminal without control sequences."""
-    final: Answer | None = None
-    for item in stream:
-        if isinstance(item, Answer):
-            final = item
-    assert final is not None, "an answer stream ends with its Answer"
+    for _chunk in stream:
+        pass
+    final = stream.result()
     tail = sources_text(final)
     out.write(terminal_safe(final.markdown + "\n" + ("\n" + tail + "\n" if tail else "")))
     out.flush()

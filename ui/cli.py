@@ -239,7 +239,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         searcher, " ".join(args.query), intent=intent, filters=filters, llm_settings=settings, k=args.k
     )
     if args.json:
-        final = next(item for item in stream if not isinstance(item, str))
+        final = stream.result()
         print(json.dumps(answer_json(final), ensure_ascii=False, indent=2))
     else:
         if settings is not None and sys.stderr.isatty():

@@ -1,0 +1,90 @@
+"""An answer planned as a typed value, before any markdown is written.
+
+The planners (answer/plan_explain.py, answer/plan_compare.py, answer/planner.py) decide what to
+say and from which entries; answer/render.py turns a plan into markdown and citations with pure
+functions. A plan holds only bank material (entries and their points), never framing prose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from answer.aspects import Aspect
+from answer.points import Point
+from ingest.entry import Entry
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """The best entry's answer, then other relevant entries as pointers."""
+
+    primary: Entry
+    also: tuple[Entry, ...] = ()
+    budget: int = 350  # tokens of the primary answer shown
+    heading: str = ""  # e.g. "Only bank 000 has this question"
+
+
+@dataclass(frozen=True, slots=True)
+class Explain:
+    """The core entry's answer (the best answered, definitional one), then what the next entries
+    add (near-duplicates removed, mechanism before details), then pointers."""
+
+    core: Entry
+    core_budget: int
+    extra: tuple[Point, ...] = ()
+    further: tuple[Entry, ...] = ()  # answered entries to read next
+    also_asked: tuple[Entry, ...] = ()  # the same topic asked without an answer
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One aspect across the sides: each cell the points (possibly none) of one side."""
+
+    aspect: Aspect
+    cells: tuple[tuple[Point, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompareConcepts:
+    sides: tuple[str, ...]
+    rows: tuple[Row, ...]
+    key: Point | None = None  # the banks' own one-sentence statement of the difference
+    key_subject: str | None = None  # the side the key sentence is about, when it does not name it
+    direct: tuple[Entry, ...] = ()  # entries that compare the sides themselves
+    missing: tuple[str, ...] = ()  # sides no answered entry speaks to
+
+
+@dataclass(frozen=True, slots=True)
+class BankVersion:
+    label: str
+    entries: tuple[Entry, ...]
+    points: tuple[Point, ...]  # the base version's points, or what this version adds
+
+
+@dataclass(frozen=True, slots=True)
+class CompareVersions:
+    """One question as each bank answers it: the fullest version once, then what each other adds."""
+
+    question: str
+    base: BankVersion
+    others: tuple[BankVersion, ...] = ()
+    unanswered: tuple[Entry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NotCovered:
+    suggestions: tuple[Entry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Unanswered:
+    """The best match is a question its bank leaves unanswered. With answered entries on the same
+    topic the answer is theirs (`body`) and the question is only mentioned after it; without them,
+    the question and related questions are all there is."""
+
+    asked: Entry
+    body: Lookup | Explain | CompareConcepts | None = None
+    related: tuple[Entry, ...] = ()
+
+
+Plan = Lookup | Explain | CompareConcepts | CompareVersions | NotCovered | Unanswered
