@@ -87,3 +87,17 @@ def postgres_server():
 
 
 # --- end user data fixtures ---
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def make_store(request, tmp_path):
+    """A factory of user-data stores on one fresh database: each call is another process (a restart,
+    or another app replica) opening it anew."""
+    from userdata.postgres_store import PostgresStore
+    from userdata.sqlite_store import SQLiteStore
+
+    if request.param == "sqlite":
+        path = tmp_path / "user.sqlite3"
+        return lambda: SQLiteStore(path)
+    url = request.getfixturevalue("postgres_server").new_database()
+    return lambda: PostgresStore(url)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -114,3 +115,19 @@ def clean_environment(**extra: str) -> dict[str, str]:
     }
     env.update(extra)
     return env
+
+
+def wait_healthy(url: str, process, timeout: float = 180) -> None:
+    """Until the Streamlit server at `url` answers its health check (fails fast if it exited)."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the app process exited"
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(url)

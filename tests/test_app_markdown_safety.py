@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 from markdown_corpus import commonmark_html, dangers, load_corpus, visible_text
-from security_testing import RequestLogger, seeded_index_dir  # noqa: F401  (a fixture)
+from security_testing import RequestLogger, seeded_index_dir, wait_healthy  # noqa: F401  (a fixture)
 
 import answer.llm_composer as llm_composer
 
@@ -137,21 +136,6 @@ def _serve_page(host: str, port: int) -> subprocess.Popen:
     )
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "streamlit exited"
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(url)
-
-
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install -y chromium")
@@ -168,7 +152,7 @@ def test_no_corpus_fetch_in_a_real_browser():
         app_url = f"http://127.0.0.1:{port}"
         process = _serve_page(logger.host, port)
         try:
-            _wait_healthy(app_url, process)
+            wait_healthy(app_url, process)
             requests: list[str] = []
             with sync_playwright() as playwright:
                 browser = launch_browser(playwright)

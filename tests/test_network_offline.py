@@ -20,11 +20,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from security_testing import REPO, clean_environment, seeded_index_dir  # noqa: F401  (a fixture)
+from security_testing import REPO, clean_environment, seeded_index_dir, wait_healthy  # noqa: F401  (a fixture)
 
 from eval.bench_app import CHROMIUM, free_port
 
@@ -123,21 +122,6 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 180) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "qbank ui exited"
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(url)
-
-
 def _load_in_browser(url: str) -> dict[str, list[str]]:
     """Chromium loads the app and asks questions; what it requested, and the page's icon links."""
     from playwright.sync_api import sync_playwright
@@ -185,7 +169,7 @@ def test_the_app_stays_on_the_machine(seeded_index_dir, tmp_path):  # noqa: F811
         start_new_session=True,
     )
     try:
-        _wait_healthy(url, process)
+        wait_healthy(url, process)
         seen = _load_in_browser(url) if CHROMIUM.exists() else _load_without_browser(url)
     finally:
         for child in _children(process.pid):  # `qbank ui` stops its Streamlit server; strace then exits

@@ -22,22 +22,11 @@ from practice.deck import (
     weakest_topics,
 )
 from practice.scheduler import review, state_name, suggested_rating
-from userdata.postgres_store import PostgresStore
 from userdata.sqlite_store import SQLiteStore
 from userdata.store import CardState, Review
 
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 USER = "local"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def make_store(request, tmp_path):
-    """Each call opens the same database anew, as a restarted app does."""
-    if request.param == "sqlite":
-        path = tmp_path / "user.sqlite3"
-        return lambda: SQLiteStore(path)
-    url = request.getfixturevalue("postgres_server").new_database()
-    return lambda: PostgresStore(url)
 
 
 def _rate(store, entry_id: str, rating: int, now: datetime, score: float | None = None):

@@ -20,16 +20,6 @@ from userdata.store import DEFAULT_USER, open_store
 T0 = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def make_store(request, tmp_path):
-    """A factory of stores on one fresh database: each call is another "replica" of the app."""
-    if request.param == "sqlite":
-        path = tmp_path / "user.sqlite3"
-        return lambda: SQLiteStore(path)
-    url = request.getfixturevalue("postgres_server").new_database()
-    return lambda: PostgresStore(url)
-
-
 @pytest.fixture
 def store(make_store):
     return make_store()
