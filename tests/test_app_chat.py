@@ -139,12 +139,17 @@ def test_filters_scope_the_chat():
     assert {c.entry.bank_file for c in turn.answer.citations} == {bank}
 
     at.sidebar.multiselect(key="filter_banks").set_value([]).run()
-    at.sidebar.multiselect(key="filter_sections").set_value(["Transformer Architecture"]).run()
+    # Sections are picked per bank; bank 001's "Transformer Architecture" is one bank's section only.
+    sections = at.sidebar.pills(key="filter_sections::001_accef8ba4d48adff.txt")
+    sections.set_value(["transformer architecture"]).run()
     turn = ask(at, "What is the attention mechanism?")
     assert turn.answer.citations
-    assert all("Transformer Architecture" in c.entry.section_path for c in turn.answer.citations)
+    assert all(
+        "Transformer Architecture" in c.entry.section_path and c.entry.bank_file == "001_accef8ba4d48adff.txt"
+        for c in turn.answer.citations
+    )
 
-    at.sidebar.multiselect(key="filter_sections").set_value([]).run()
+    at.sidebar.pills(key="filter_sections::001_accef8ba4d48adff.txt").set_value([]).run()
     at.sidebar.toggle(key="filter_answered").set_value(True).run()
     turn = ask(at, "Describe how backpropagation works.")  # asked word for word in a bank without answers
     assert turn.answer.citations

@@ -14,11 +14,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
-def test_every_fault_leaves_a_searchable_index_and_no_traceback():
-    if not (REPO / "data" / "index" / "manifest.json").exists():
-        pytest.skip("no built index in data/index: run `qbank index`")
+def test_every_fault_leaves_a_searchable_index_and_no_traceback(real_index_dir):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "ORT_DISABLE_TELEMETRY": "1", "TOKENIZERS_PARALLELISM": "false"}
-    env.pop("QBANK_INDEX_DIR", None)
+    env["QBANK_INDEX_DIR"] = str(real_index_dir)  # the session's real index (and its cache beside it)
     env.pop("QBANK_BANK_DIR", None)
     done = subprocess.run(
         [sys.executable, "-m", "eval.fault_injection"], cwd=REPO, env=env, capture_output=True, text=True, timeout=1800

@@ -13,16 +13,13 @@ from app_testing import LLM_VARIABLES, assert_no_exception, start_app, unescape
 from ui.app_errors import describe
 
 REPO = Path(__file__).resolve().parent.parent
-BUILT = REPO / "data" / "index"
 
 
 @pytest.fixture
-def app_copy(tmp_path, monkeypatch) -> Path:
-    """A copy of the checkout's built index (real model), with the app pointed at it."""
-    if not (BUILT / "manifest.json").exists():
-        pytest.skip("no built index in data/index: run `qbank index`")
+def app_copy(real_index_dir, tmp_path, monkeypatch) -> Path:
+    """A copy of the session's real index (real model), with the app pointed at it."""
     index_dir = tmp_path / "data" / "index"
-    shutil.copytree(BUILT, index_dir)
+    shutil.copytree(real_index_dir, index_dir)
     monkeypatch.setenv("QBANK_INDEX_DIR", str(index_dir))
     monkeypatch.setenv("QBANK_USER_DB", str(tmp_path / "userdata.sqlite3"))
     monkeypatch.delenv("QBANK_DATABASE_URL", raising=False)

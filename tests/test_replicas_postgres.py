@@ -9,6 +9,8 @@ agrees.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from app_testing import app_index_dir  # noqa: F401  (a fixture)
 
@@ -58,20 +60,25 @@ def test_feedback_and_practice_given_in_one_replica_show_in_the_other(app_index_
             ratings.first.wait_for(timeout=TIMEOUT_MS)
             assert "1 helpful · 0 not helpful" in _sidebar(page_b).inner_text()
 
-            # B: grade a practice answer.
+            # B: a practice card graded and rated.
             _open_view(page_b, "Practice")
-            page_b.get_by_role("button", name="Give me a question").click()
+            page_b.get_by_role("button", name="Start a session").click()
             page_b.get_by_role("button", name="Check my answer").wait_for(timeout=TIMEOUT_MS)
             question = page_b.get_by_test_id("stMain").locator("h4").first.inner_text().strip()
             page_b.get_by_label("Your answer").fill("It caches the keys and values of earlier tokens.")
+            page_b.get_by_label("Your answer").press("Tab")
             page_b.get_by_role("button", name="Check my answer").click()
-            page_b.get_by_text("Key points covered").wait_for(timeout=TIMEOUT_MS)
+            page_b.get_by_text("How well did you know it?").wait_for(timeout=TIMEOUT_MS)
+            page_b.get_by_role("button", name=re.compile(r"^Good · ")).click()
+            page_b.get_by_text(re.compile(r"Card 2 of \d+")).wait_for(timeout=TIMEOUT_MS)  # rated and stored
 
-            # A: the practice history, read from the shared store, has B's grading.
+            # A: its card list, read from the shared store, has B's card.
+            page_a.reload()
             _open_view(page_a, "Practice")
-            history = page_a.get_by_test_id("stMain").get_by_text("1 answer(s) graded on 1 question(s)")
-            history.wait_for(timeout=TIMEOUT_MS)
-            assert question[:40] in page_a.get_by_test_id("stMain").inner_text()
+            page_a.get_by_text("Your cards (1)").click()
+            line = page_a.get_by_test_id("stMain").locator("li").filter(has_text=question[:40]).first
+            line.wait_for(timeout=TIMEOUT_MS)
+            assert "last rated Good" in line.inner_text()
         finally:
             browser.close()
 
