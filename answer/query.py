@@ -63,18 +63,18 @@ BANK_COMPARISON = re.compile(
     rf"(?:different\s+)?{_BANKS}\b"
     rf"|\beach\s+bank\b|\bevery\s+bank\b|\bacross\s+(?:the\s+|all\s+)?banks\b"
 )
+# "Explain it simply" and "explain it in depth" also ask for an explanation: one list of each serves
+# both the explain cue and the style it asks for.
+_SIMPLE_WORDS = r"simply|simple\s+terms|plain\s+(?:english|terms|words)|eli5|like\s+i'?m\s+(?:five|5|a\s+beginner|new)"
+_DEEP_WORDS = r"in[\s-]depth|in\s+detail|detailed|deep[\s-]?dive"
 _EXPLAIN_CUE = re.compile(
-    r"(?ix)\b(?:explain\w*|elaborate|in[\s-]depth|in\s+detail|detailed|deep[\s-]?dive|simply|simple\s+terms|"
-    r"plain\s+(?:english|terms|words)|eli5|like\s+i'?m\s+(?:five|5|a\s+beginner|new)|intuition|intuitively|"
+    rf"(?ix)\b(?:explain\w*|elaborate|{_DEEP_WORDS}|{_SIMPLE_WORDS}|intuition|intuitively|"
     r"walk\s+me\s+through|help\s+me\s+understand|teach\s+me|break\s+(?:it\s+)?down|step\s+by\s+step|end\s+to\s+end|"
     r"under\s+the\s+hood)\b"
     r"|\bhow\s+(?:does|do|did|is|are|can|would)\b.*\bwork(?:s|ing)?\b"
 )
-_SIMPLE_CUE = re.compile(
-    r"(?ix)\b(?:simply|simple\s+terms|plain\s+(?:english|terms|words)|eli5|like\s+i'?m\s+(?:five|5|a\s+beginner|new)|"
-    r"briefly|in\s+short|tl;?dr|for\s+a\s+beginner|non-?technical)\b"
-)
-_DEEP_CUE = re.compile(r"(?ix)\b(?:in[\s-]depth|in\s+detail|detailed|deep[\s-]?dive|thoroughly|comprehensive\w*)\b")
+_SIMPLE_CUE = re.compile(rf"(?ix)\b(?:{_SIMPLE_WORDS}|briefly|in\s+short|tl;?dr|for\s+a\s+beginner|non-?technical)\b")
+_DEEP_CUE = re.compile(rf"(?ix)\b(?:{_DEEP_WORDS}|thoroughly|comprehensive\w*)\b")
 
 # The ways English sets two things side by side.
 _VS = re.compile(r"(?i)\s+(?:vs\.?|versus|v\.)\s+|\s*\bvs\.?\s+")
