@@ -166,6 +166,9 @@ class Searcher:
         resolution = resolve_followup(normalized.text, history)
         searched, corrections = self._correct(resolution.text)
         texts = [resolution.text] if searched == resolution.text else [resolution.text, searched]
+        alone = self._correct(resolution.alone)[0] if resolution.alone else None
+        if alone is not None:
+            texts.append(alone)  # an ambiguous follow-up: its own reading is a candidate source too
         calibration = self.calibration.retrieval
         filters = filters or SearchFilters()
         entries = self.index.entries
@@ -202,7 +205,10 @@ class Searcher:
         trace = replace(self.view_as(trace, FIRST_STAGE), notices=tuple(notices))
         if reranker is None or not trace.pool:
             return trace
-        scores = reranker.score(searched, [self._rerank_text(e) for e in trace.pool])
+        passages = [self._rerank_text(e) for e in trace.pool]
+        scores = reranker.score(searched, passages)
+        if alone is not None:
+            scores = np.maximum(scores, reranker.score(alone, passages))  # the better reading per entry
         return replace(trace, rerank=scores, path=RERANKED)
 
     def view_as(self, trace: SearchTrace, path: str) -> SearchTrace:

@@ -43,7 +43,6 @@ def test_messages_that_lean_on_the_conversation(query):
     [
         "Is it true that dropout reduces overfitting?",  # anticipatory "it" stands for the clause
         "it's worth trying to use beam search here?",
-        "what is stratified sampling, and when would I use it?",  # "it" follows its topic
         "Thanks! Now what's beam search?",
         "also, how does batch norm work?",
         "is there a variant of Adam with decoupled weight decay?",  # existential "there"
@@ -52,8 +51,29 @@ def test_messages_that_lean_on_the_conversation(query):
 def test_messages_that_name_their_own_topic_stand_alone(query):
     assert not needs_history(query)
     resolved = resolve_followup(query, LORA)
-    assert not resolved.used_history
+    assert not resolved.used_history and resolved.alone is None
     assert resolved.text == query
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "what is stratified sampling, and when would I use it?",  # "it" may be stratified sampling, or LoRA
+        "what role does the learning rate play in it?",  # "it" follows words that may or may not be its topic
+        "and what does the W version change?",  # a connective continues the conversation
+        "how do I work out the output size from that?",
+        "how do you actually fit one? walk me through it",  # "one" ends its clause: a pro-form
+    ],
+)
+def test_ambiguous_messages_are_searched_both_ways(query):
+    assert not needs_history(query)
+    resolved = resolve_followup(query, LORA)
+    assert resolved.used_history and resolved.text == f"What is LoRA? {query}"
+    assert resolved.alone == query
+
+
+def test_a_follow_up_that_surely_leans_has_no_reading_of_its_own():
+    assert resolve_followup("what are its drawbacks?", LORA).alone is None
 
 
 @pytest.mark.parametrize(
