@@ -283,7 +283,6 @@ def test_real_variants_come_from_other_banks(real_searcher):
         # ambiguous: searched with the previous turn and on its own, the better reading wins per entry
         ("What is LoRA?", "what is beam search, and when would I use it?", "beam search"),
         ("Explain k-means clustering", "so how do I choose the number of clusters for it?", "k"),
-        ("What is a convolutional neural network?", "and why does pooling help it?", "pool"),
     ],
 )
 def test_real_follow_ups_find_the_right_entry(real_searcher, previous, query, subject):
