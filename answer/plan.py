@@ -31,9 +31,11 @@ class Explain:
 
     core: Entry
     core_budget: int
-    extra: tuple[Point, ...] = ()
+    extra: tuple[Point, ...] = ()  # each with the other entries that state the same point (`also`)
     further: tuple[Entry, ...] = ()  # answered entries to read next
     also_asked: tuple[Entry, ...] = ()  # the same topic asked without an answer
+    core_also: tuple[tuple[int, tuple[Entry, ...]], ...] = ()  # core segment → other entries stating it
+    core_skip: tuple[int, ...] = ()  # core segments left out: the core answer says the same earlier
 
 
 @dataclass(frozen=True, slots=True)

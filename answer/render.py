@@ -14,7 +14,7 @@ from answer.citations import CitationRegistry, where
 from answer.compose_base import point_bullet, render_answer
 from answer.plan import CompareConcepts, CompareVersions, Explain, Lookup, NotCovered, Plan, Unanswered
 from answer.points import Point, points_of
-from answer.sentences import SegmentKind, cite_line, escape_cell, escape_text, marker
+from answer.sentences import Cite, SegmentKind, cite_line, escape_cell, escape_text, marker
 from answer.types import Citation, CompareSide
 from ingest.entry import Entry
 
@@ -47,6 +47,11 @@ class _Page:
 
     def cite(self, entry: Entry) -> int:
         return self.registry.cite(entry)
+
+    def cites(self, point: Point) -> Cite:
+        """The point's citation: its entry's number, and those of the entries merged into it."""
+        numbers = tuple(self.cite(e) for e in point.sources)
+        return numbers[0] if len(numbers) == 1 else numbers
 
     def heading(self, text: str, level: int = 4) -> None:
         self.blocks.append(f"{'#' * level} {' '.join(text.split())}")
@@ -146,11 +151,12 @@ def _lookup(page: _Page, plan: Lookup) -> None:
 def _explain(page: _Page, plan: Explain) -> None:
     n = page.cite(plan.core)
     _title(page, plan.core)
-    body, _ = render_answer(plan.core, n, plan.core_budget)
+    more = {k: tuple(page.cite(e) for e in entries) for k, entries in plan.core_also}
+    body, _ = render_answer(plan.core, n, plan.core_budget, more, plan.core_skip)
     page.add(body)
     if plan.extra:
         page.heading("More from the banks")
-        page.add("\n".join(point_bullet(p, page.cite(p.entry)) for p in plan.extra))
+        page.add("\n".join(point_bullet(p, page.cites(p)) for p in plan.extra))
     if plan.further:
         page.heading("Go deeper")
         page.add("\n".join(page.pointer(e) for e in plan.further))
@@ -167,7 +173,7 @@ def _also_asked_line(page: _Page, entries: tuple[Entry, ...]) -> str:
 def _cell(page: _Page, points: tuple[Point, ...]) -> str:
     if not points:
         return "—"
-    return "; ".join(f"{escape_cell(p.flat)} {marker(page.cite(p.entry))}" for p in points)
+    return "; ".join(f"{escape_cell(p.flat)} {marker(page.cites(p))}" for p in points)
 
 
 def _label(side: str) -> str:
@@ -201,12 +207,12 @@ def _versions(page: _Page, plan: CompareVersions) -> None:
     page.heading(f"How the banks answer: {escape_text(plan.question)}")
     base = plan.base
     page.heading(f"{base.label}: {', '.join(where(e) for e in base.entries)}", level=5)
-    page.add("\n".join(point_bullet(p, page.cite(p.entry)) for p in base.points))
+    page.add("\n".join(point_bullet(p, page.cites(p)) for p in base.points))
     page.compare.append(CompareSide(base.label, tuple((p.flat, page.cite(p.entry)) for p in base.points)))
     for version in plan.others:
         page.heading(f"{version.label} adds", level=5)
         if version.points:
-            page.add("\n".join(point_bullet(p, page.cite(p.entry)) for p in version.points))
+            page.add("\n".join(point_bullet(p, page.cites(p)) for p in version.points))
         else:
             first = version.entries[0]
             page.add(f"*Nothing beyond the above:* {where(first)} {marker(page.cite(first))}")
