@@ -50,8 +50,9 @@ class Row:
 class CompareConcepts:
     sides: tuple[str, ...]
     rows: tuple[Row, ...]
-    key: Point | None = None  # the banks' own one-sentence statement of the difference
-    key_subject: str | None = None  # the side the key sentence is about, when it does not name it
+    # The banks' own statement of the difference: one sentence naming the sides (side None), or
+    # one contrastive sentence per side (each with the side it is about); () when they have none.
+    key: tuple[tuple[str | None, Point], ...] = ()
     direct: tuple[Entry, ...] = ()  # entries that compare the sides themselves
     missing: tuple[str, ...] = ()  # sides no answered entry speaks to
 

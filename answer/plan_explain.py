@@ -23,6 +23,7 @@ from answer.evidence import distinctive, embed, entry_closeness, mmr, relevance,
 from answer.plan import Explain
 from answer.points import Point, points_of
 from answer.query import Depth
+from answer.repeats import merge_citation, said_again
 from answer.sentences import SegmentKind
 from answer.support import SupportChecker
 from answer.terms import overlap
@@ -35,13 +36,6 @@ SHAPES = {Depth.SIMPLE: (150, 3, 110), Depth.NORMAL: (280, 5, 240), Depth.DEEP: 
 FURTHER = 3
 CORE_RANKS = 3  # a definitional entry among the first answered ones may replace the first as the core
 ALSO_ASKED = 4
-MERGE_LIMIT = 2  # entries cited beside a claim's own one when they state it too
-# A clause says a shown point again when its cosine to it reaches `explain_repeat`, or this much
-# cosine with this share of its content words (MiniLM; chosen on the review dev set, where
-# paraphrased repeats across banks sit at cosine 0.55–0.7).
-CLAUSE_COSINE = 0.55
-CLAUSE_OVERLAP = 0.3
-_CLAUSES = re.compile(r";\s+|(?<=[.!?])\s+")
 # A point of another entry that starts from a pronoun or a bare label leans on the text around it.
 _LEANS = re.compile(r"(?i)^\W*(?:it|this|these|those|they|that|its|their|such|here|the\s+(?:latter|former))\b")
 
@@ -157,23 +151,6 @@ def _own_repeats(searcher: Searcher, shown: list[Point]) -> tuple[list[Point], t
     return [shown[i] for i in kept], tuple(skip)
 
 
-def _said(searcher: Searcher, point: Point, shown: Sequence[Point], t: Mapping[str, float]) -> int | None:
-    """The shown point that `point` restates — every clause of it said already (by any shown
-    point; the index is that of the closest) — or None."""
-    if not shown:
-        return None
-    clauses = [c for c in _CLAUSES.split(point.plain) if content_words(c)] or [point.plain]
-    said = embed(searcher, clauses) @ embed(searcher, [p.plain for p in shown]).T
-    for c, clause in enumerate(clauses):
-        if not any(
-            said[c, k] >= t["explain_repeat"]
-            or (said[c, k] >= CLAUSE_COSINE and overlap(clause, p.plain) >= CLAUSE_OVERLAP)
-            for k, p in enumerate(shown)
-        ):
-            return None
-    return int(np.argmax(said.max(axis=0)))
-
-
 def _self_contained(point: Point, words: set[str], on_topic: set[str], searcher: Searcher) -> bool:
     """Can a point of another entry stand alone here? Not when it leans on the text around it (a
     pronoun or a bare label first), and, from an entry that is not on the very topic, only when it
@@ -214,11 +191,11 @@ def _complementary(
         same = [k for k, p in enumerate(shown) if overlap(point.plain, p.plain) >= t["explain_overlap"]]
         if repeat[i] >= t["explain_repeat"]:
             same.insert(0, int(np.argmax(vectors[i] @ core_vectors.T)))
-        restated = None if same else _said(searcher, point, shown, t)
+        restated = None if same else said_again(searcher, point, shown, t)
         if restated is not None:
             same.append(restated)
         if same:
-            _merge(checker, shown[same[0]], point.entry, core_also.setdefault(shown[same[0]].position, []))
+            merge_citation(checker, shown[same[0]], point.entry, core_also.setdefault(shown[same[0]].position, []))
         elif words is None or on_topic is None or _self_contained(point, words, on_topic, searcher):
             keep.append(i)
     merged = tuple((k, tuple(es)) for k, es in core_also.items() if es)
@@ -236,9 +213,9 @@ def _complementary(
         point = pool[keep[j]]
         if chosen and used + point.tokens > budget:
             continue
-        earlier = _said(searcher, point, chosen, t)
+        earlier = said_again(searcher, point, chosen, t)
         if earlier is not None:
-            _merge(checker, chosen[earlier], point.entry, merged_into.setdefault(earlier, []))
+            merge_citation(checker, chosen[earlier], point.entry, merged_into.setdefault(earlier, []))
             continue
         chosen.append(point)
         picked.append(keep[j])
@@ -252,7 +229,7 @@ def _complementary(
             similarity = vectors[picked] @ vectors[i]
             best = int(np.argmax(similarity))
             if float(similarity[best]) >= t["explain_repeat"] and pool[i].entry.id != chosen[best].entry.id:
-                _merge(checker, chosen[best], pool[i].entry, also[best])
+                merge_citation(checker, chosen[best], pool[i].entry, also[best])
         chosen = [replace(p, also=tuple(a)) if a else p for p, a in zip(chosen, also)]
     aspects = classify(searcher, chosen)
     rank = {e.id: r for r, e in enumerate(contributors)}
@@ -260,14 +237,6 @@ def _complementary(
     ordered = [i for i in range(len(chosen)) if aspects[i] is not Aspect.WHAT or not shown]
     ordered.sort(key=lambda i: (aspects[i], rank[chosen[i].entry.id], chosen[i].position))
     return [chosen[i] for i in ordered], merged
-
-
-def _merge(checker: SupportChecker, claim: Point, entry: Entry, into: list[Entry]) -> None:
-    """Cite `entry` beside `claim` when it supports the claim (not only resembles it)."""
-    if entry.id == claim.entry.id or len(into) >= MERGE_LIMIT or any(e.id == entry.id for e in into):
-        return
-    if checker.check(claim.plain, [entry]).supported:
-        into.append(entry)
 
 
 def _also_asked(

@@ -190,9 +190,17 @@ def _concepts(page: _Page, plan: CompareConcepts) -> None:
         for row in plan.rows
     ]
     page.add("\n".join([header, rule, *rows]))
-    if plan.key is not None:
-        about = f" ({escape_text(_label(plan.key_subject))})" if plan.key_subject else ""
-        page.add(f"**Key distinction{about}:** {escape_text(plan.key.flat)} {marker(page.cite(plan.key.entry))}")
+    if len(plan.key) == 1 and plan.key[0][0] is None:
+        point = plan.key[0][1]
+        page.add(f"**Key distinction:** {escape_text(point.flat)} {marker(page.cites(point))}")
+    elif plan.key:
+        page.heading("Key distinction", level=5)
+        page.add(
+            "\n".join(
+                f"- **{escape_text(_label(side or ''))}:** {escape_text(p.flat)} {marker(page.cites(p))}"
+                for side, p in plan.key
+            )
+        )
     for s, label in enumerate(labels):
         cited = tuple((p.flat, page.cite(p.entry)) for row in plan.rows for p in row.cells[s])
         page.compare.append(CompareSide(label=label, points=cited))

@@ -48,15 +48,20 @@ def mentions(text: str, term: str) -> bool:
 def distinct_terms(sides: Sequence[str]) -> dict[str, frozenset[str]]:
     """Each side's own stems — without those all sides share ("L1 regularization" vs "L2
     regularization" → {"l1"} and {"l2"}), so a text names a side when it says "L1 (Lasso)"."""
-    words = {side: stem_set(side) for side in sides}
-    common = set.intersection(*words.values()) if words else set()
-    return {side: frozenset(w - common or w) for side, w in words.items()}
+    own = {side: stem_set(side) for side in sides}
+    common = set.intersection(*own.values()) if own else set()
+    out: dict[str, frozenset[str]] = {}
+    for side, w in own.items():
+        # A side named by a stopword ("concept drift" vs "data drift") is told apart by that word.
+        every = {stem(x) for x in words(side)} - common
+        out[side] = frozenset(w - common or every or w)
+    return out
 
 
 def names(text: str, terms: frozenset[str]) -> bool:
     if not terms:
         return False
-    return _covers(terms, _with_compounds(term_stems(text)))
+    return _covers(terms, _with_compounds(term_stems(text)) | {stem(w) for w in words(text)})
 
 
 def overlap(a: str, b: str) -> float:
