@@ -29,7 +29,7 @@ from answer.support import SupportChecker
 from answer.terms import overlap
 from ingest.entry import Entry
 from retrieval.searcher import Searcher
-from textkit.words import content_words
+from textkit.words import content_words, stem
 
 # depth → (core tokens, extra points, extra tokens)
 SHAPES = {Depth.SIMPLE: (150, 3, 110), Depth.NORMAL: (280, 5, 240), Depth.DEEP: (480, 8, 450)}
@@ -118,7 +118,7 @@ def plan_explain(
     on_topic = {
         e.id
         for e in contributors
-        if distinctive(searcher, e.question) & defines and not distinctive(searcher, e.question) - words
+        if distinctive(searcher, e.question) & defines and not _names_more(e.question, words, searcher)
     }
     shown, skip = _own_repeats(searcher, shown_points(core, core_tokens))
     extra, merged = _complementary(
@@ -149,6 +149,16 @@ def _own_repeats(searcher: Searcher, shown: list[Point]) -> tuple[list[Point], t
         else:
             kept.append(j)
     return [shown[i] for i in kept], tuple(skip)
+
+
+_NAME = re.compile(r"(?<=\s)[A-Z][\w-]*")
+
+
+def _names_more(question: str, words: set[str], searcher: Searcher) -> bool:
+    """Does the question name a concept besides the topic — a capitalised name or acronym after its
+    first word ("How does Paged Attention enable KV cache sharing?")? Then it is about that."""
+    extra = distinctive(searcher, question) - words
+    return any(stem(m.group(0).lower()) in extra for m in _NAME.finditer(question))
 
 
 def _self_contained(point: Point, words: set[str], on_topic: set[str], searcher: Searcher) -> bool:
