@@ -29,7 +29,7 @@ from answer.query import is_comparison_question
 from answer.repeats import merge_citation, said_again
 from answer.sentences import SegmentKind
 from answer.support import SupportChecker
-from answer.terms import aliased, collides, distinct_terms, mentions, names, overlap
+from answer.terms import aliased, collides, distinct_terms, mentions, names, overlap, stem_set
 from ingest.entry import Entry
 from retrieval.searcher import Searcher
 from retrieval.types import SearchFilters, SearchResult
@@ -189,17 +189,16 @@ def plan_concepts(
         else:
             definitions[side] = point
     said = {p.text for _, p in key}
-    columns = [_cells(searcher, side, pools[side], closeness, definitions.get(side), said, t) for side in sides]
+    for side in sides:  # a contrast that is no key distinction still tells of its side ("faster than t-SNE")
+        pools[side].extend(p for p in one_sided[side] if p.text not in said)
+    topic = frozenset(w for side in sides for w in stem_set(side) | terms[side])
+    columns = [_cells(searcher, side, pools[side], closeness, definitions.get(side), said, topic, t) for side in sides]
     if not any(columns):
         return None
-    present = sum(1 for column in columns if column)
     rows = []
     for aspect in Aspect:
         cells = tuple(tuple(column.get(aspect, ())) for column in columns)
-        filled = sum(1 for cell in cells if cell)
-        # A row is a comparison: with two sides in the table, a row only one of them fills is
-        # left out (its cell would sit beside an empty one) — except what each side is.
-        if filled and (aspect is Aspect.WHAT or present < 2 or filled >= 2):
+        if any(cells):
             rows.append(Row(aspect, cells))
     shown = {e.id for row in rows for cell in row.cells for p in cell for e in p.sources}
     missing = tuple(side for side, column in zip(sides, columns) if not column)
@@ -282,6 +281,7 @@ def _cells(
     closeness: Mapping[str, float],
     definition: Point | None,
     said: set[str],
+    topic: frozenset[str],
     t: Mapping[str, float],
 ) -> dict[Aspect, list[Point]]:
     """A side's points by aspect: the most relevant of each aspect (a second one when short),
@@ -313,7 +313,7 @@ def _cells(
         )
         if i in taken:
             continue
-        earlier = said_again(searcher, pool[i], [pool[k] for k in taken], t) if taken else None
+        earlier = said_again(searcher, pool[i], [pool[k] for k in taken], t, topic) if taken else None
         if earlier is None and taken and float((vectors[taken] @ vectors[i]).max()) >= t["cell_repeat"]:
             earlier = int(np.argmax(vectors[taken] @ vectors[i]))
         if earlier is not None:

@@ -201,7 +201,7 @@ def _complementary(
         same = [k for k, p in enumerate(shown) if overlap(point.plain, p.plain) >= t["explain_overlap"]]
         if repeat[i] >= t["explain_repeat"]:
             same.insert(0, int(np.argmax(vectors[i] @ core_vectors.T)))
-        restated = None if same else said_again(searcher, point, shown, t)
+        restated = None if same else said_again(searcher, point, shown, t, words or set())
         if restated is not None:
             same.append(restated)
         if same:
@@ -223,7 +223,7 @@ def _complementary(
         point = pool[keep[j]]
         if chosen and used + point.tokens > budget:
             continue
-        earlier = said_again(searcher, point, chosen, t)
+        earlier = said_again(searcher, point, chosen, t, words or set())
         if earlier is not None:
             merge_citation(checker, chosen[earlier], point.entry, merged_into.setdefault(earlier, []))
             continue

@@ -12,7 +12,7 @@ import numpy as np
 from answer.evidence import embed
 from answer.points import Point
 from answer.support import SupportChecker
-from answer.terms import overlap
+from answer.terms import stem_set
 from ingest.entry import Entry
 from retrieval.searcher import Searcher
 from textkit.words import content_words
@@ -26,18 +26,27 @@ CLAUSE_OVERLAP = 0.4
 _CLAUSES = re.compile(r";\s+|(?<=[.!?])\s+")
 
 
-def said_again(searcher: Searcher, point: Point, shown: Sequence[Point], t: Mapping[str, float]) -> int | None:
+def said_again(
+    searcher: Searcher,
+    point: Point,
+    shown: Sequence[Point],
+    t: Mapping[str, float],
+    topic: frozenset[str] | set[str] = frozenset(),
+) -> int | None:
     """The shown point that `point` restates — every clause of it said already (by any shown
-    point; the index is that of the closest) — or None."""
+    point; the index is that of the closest) — or None. Words of the `topic` (stems) are shared by
+    every point about it, so they are not counted as shared content."""
     if not shown:
         return None
     clauses = [c for c in _CLAUSES.split(point.plain) if content_words(c)] or [point.plain]
     said = embed(searcher, clauses) @ embed(searcher, [p.plain for p in shown]).T
+    others = [stem_set(p.plain) - topic for p in shown]
     for c, clause in enumerate(clauses):
+        mine = stem_set(clause) - topic
         if not any(
             said[c, k] >= t["explain_repeat"]
-            or (said[c, k] >= CLAUSE_COSINE and overlap(clause, p.plain) >= CLAUSE_OVERLAP)
-            for k, p in enumerate(shown)
+            or (said[c, k] >= CLAUSE_COSINE and bool(mine) and len(mine & others[k]) / len(mine) >= CLAUSE_OVERLAP)
+            for k in range(len(shown))
         ):
             return None
     return int(np.argmax(said.max(axis=0)))

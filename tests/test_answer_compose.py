@@ -404,8 +404,7 @@ def test_compare_rows_hold_each_sides_own_evidence(searcher: Searcher, query: st
     labels = [label.lower() for label in rows[0][1:]]
     terms = distinct_terms(labels)
     for row in rows[2:]:
-        filled = [cell for cell in row[1:] if cell != "—"]
-        assert row[0] == "**What it is**" or len(filled) == len(labels), f"a one-sided row: {row}"
+        assert any(cell != "—" for cell in row[1:]), f"a row without evidence: {row}"
         for side, cell in zip(labels, row[1:]):
             others = [s for s in labels if s != side]
             assert not any(_opens_with(plain(cell), terms[o]) for o in others), f"{cell!r} is about another side"
