@@ -36,6 +36,7 @@ class Explain:
     also_asked: tuple[Entry, ...] = ()  # the same topic asked without an answer
     core_also: tuple[tuple[int, tuple[Entry, ...]], ...] = ()  # core segment → other entries stating it
     core_skip: tuple[int, ...] = ()  # core segments left out: the core answer says the same earlier
+    context: tuple[str, ...] = ()  # entries (ids) on a narrower case: their points shown under their question
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,9 @@ def plan_explain(
         for e in contributors
         if distinctive(searcher, e.question) & defines and not _names_more(e.question, words, searcher)
     }
+    # An entry on a narrower case of the topic ("What is causal (masked) self-attention?") is shown
+    # with its question, so its points are read as being about that case.
+    context = tuple(e.id for e in contributors if e.id in on_topic and distinctive(searcher, e.question) - words)
     shown, skip = _own_repeats(searcher, shown_points(core, core_tokens))
     extra, merged = _complementary(
         searcher, query, shown, contributors, found.closeness, extra_count, extra_tokens, words, on_topic
@@ -130,7 +133,8 @@ def plan_explain(
         e for e in contributors if e.id not in used and found.topic[e.id] >= top_topic - t["explain_further_spread"]
     ][:FURTHER]
     also = _also_asked(searcher, core, [*entries, *unanswered], found.closeness, top)
-    return Explain(core, core_tokens, tuple(extra), tuple(further), tuple(also), merged, skip)
+    shown_context = tuple(i for i in context if any(p.entry.id == i for p in extra))
+    return Explain(core, core_tokens, tuple(extra), tuple(further), tuple(also), merged, skip, shown_context)
 
 
 def _own_repeats(searcher: Searcher, shown: list[Point]) -> tuple[list[Point], tuple[int, ...]]:

@@ -156,7 +156,12 @@ def _explain(page: _Page, plan: Explain) -> None:
     page.add(body)
     if plan.extra:
         page.heading("More from the banks")
-        page.add("\n".join(point_bullet(p, page.cites(p)) for p in plan.extra))
+        lines = [point_bullet(p, page.cites(p)) for p in plan.extra if p.entry.id not in plan.context]
+        for entry_id in plan.context:  # a narrower case: its question, then what it says
+            points = [p for p in plan.extra if p.entry.id == entry_id]
+            lines.append(page.question(points[0].entry))
+            lines.extend(point_bullet(p, page.cites(p), indent="  ") for p in points)
+        page.add("\n".join(lines))
     if plan.further:
         page.heading("Go deeper")
         page.add("\n".join(page.pointer(e) for e in plan.further))
