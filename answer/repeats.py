@@ -23,7 +23,21 @@ MERGE_LIMIT = 2  # entries cited beside a claim's own one when they state it too
 # paraphrased repeats across banks sit at cosine 0.55–0.7).
 CLAUSE_COSINE = 0.55
 CLAUSE_OVERLAP = 0.4
+CLAUSE_WORDS = 2
 _CLAUSES = re.compile(r";\s+|(?<=[.!?])\s+")
+
+
+def _clauses(text: str) -> list[str]:
+    """A point's clauses: its sentences and ";"-parts, each cut at commas too when every comma part
+    says something (two content words or more) — "follows a power law, guides allocation"."""
+    out: list[str] = []
+    for clause in _CLAUSES.split(text):
+        parts = [p for p in clause.split(", ") if p.strip()]
+        if len(parts) > 1 and all(len(content_words(p)) >= CLAUSE_WORDS for p in parts):
+            out.extend(parts)
+        else:
+            out.append(clause)
+    return out
 
 
 def said_again(
@@ -38,7 +52,7 @@ def said_again(
     every point about it, so they are not counted as shared content."""
     if not shown:
         return None
-    clauses = [c for c in _CLAUSES.split(point.plain) if content_words(c)] or [point.plain]
+    clauses = [c for c in _clauses(point.plain) if content_words(c)] or [point.plain]
     said = embed(searcher, clauses) @ embed(searcher, [p.plain for p in shown]).T
     others = [stem_set(p.plain) - topic for p in shown]
     for c, clause in enumerate(clauses):
