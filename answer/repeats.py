@@ -52,8 +52,16 @@ def said_again(
     every point about it, so they are not counted as shared content."""
     if not shown:
         return None
+    before = embed(searcher, [p.plain for p in shown])
+    whole = before @ embed(searcher, [point.plain])[0]
+    if float(whole.max()) >= t["explain_repeat"]:
+        return int(np.argmax(whole))
+    mine = stem_set(point.plain) - topic
+    shared = [len(mine & (stem_set(p.plain) - topic)) / len(mine) if mine else 0.0 for p in shown]
+    if max(shared) >= t["explain_overlap"]:  # its words are mostly one shown point's words
+        return int(np.argmax(shared))
     clauses = [c for c in _clauses(point.plain) if content_words(c)] or [point.plain]
-    said = embed(searcher, clauses) @ embed(searcher, [p.plain for p in shown]).T
+    said = embed(searcher, clauses) @ before.T
     others = [stem_set(p.plain) - topic for p in shown]
     for c, clause in enumerate(clauses):
         mine = stem_set(clause) - topic
