@@ -46,8 +46,17 @@ _DEFINITIONAL = re.compile(
 )
 
 
+# "What is X?", "Define X", "Explain X": questions whose answer opens with what X is (a "How does X
+# work?" answer may open with the mechanism instead).
+_DEFINES = re.compile(r"(?ix)^\s*(?:\d+[.)]\s*)?(?:what\s+(?:is|are|'s)|what's|define|definition|explain)\b")
+
+
 def is_definitional(question: str) -> bool:
     return bool(_DEFINITIONAL.search(question))
+
+
+def defines(question: str) -> bool:
+    return bool(_DEFINES.search(question))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,20 +76,24 @@ def candidates(searcher: Searcher, query: str, entries: Sequence[Entry], scores:
 
 def choose_core(entries: Sequence[Entry], found: Candidates, t: Mapping[str, float]) -> Entry | None:
     """The answered entry to build on: the best-ranked answered one (retrieval's order), unless it
-    does not ask for a definition or explanation and one of the next that does is about as much
-    about the topic ("What is X?" over "Why does X help?")."""
+    does not ask for a definition and one of the next that does is about as much about the topic
+    ("What is X?" over "How does X work?" or "Why does X help?"); then one that asks for an
+    explanation of how it works."""
     answered = [e for e in entries if e.has_answer]
     if not answered:
         return None
     first = answered[0]
-    if is_definitional(first.question):
-        return first
-    options = [
-        e
-        for e in answered[1:CORE_RANKS]
-        if is_definitional(e.question) and found.topic[e.id] >= found.topic[first.id] - t["core_definitional"]
-    ]
-    return max(options, key=lambda e: found.topic[e.id], default=first)
+    for kind in (defines, is_definitional):  # "What is X?" first, then "How does X work?"
+        if kind(first.question):
+            return first
+        options = [
+            e
+            for e in answered[1:CORE_RANKS]
+            if kind(e.question) and found.topic[e.id] >= found.topic[first.id] - t["core_definitional"]
+        ]
+        if options:
+            return max(options, key=lambda e: found.topic[e.id])
+    return first
 
 
 def plan_explain(
