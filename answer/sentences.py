@@ -111,9 +111,10 @@ Cite = int | tuple[int, ...]
 
 
 def marker(n: Cite) -> str:
-    """ "[1]", or "[1, 3]" for a claim several entries state."""
+    """The citation marker: "[1]", or "[1] [3]" for a claim several entries state (one number per
+    marker, as every reader of [n] expects)."""
     numbers = (n,) if isinstance(n, int) else tuple(sorted(set(n)))
-    return "[" + ", ".join(str(k) for k in numbers) + "]"
+    return " ".join(f"[{k}]" for k in numbers)
 
 
 _CLOSING = re.compile(r"[.!?]+[\"'”’)\]]*$")
