@@ -9,6 +9,7 @@ from dataclasses import replace
 from answer.points import Point, points_of
 from answer.sentences import (
     Cite,
+    Segment,
     SegmentKind,
     cite_code,
     cite_line,
@@ -40,11 +41,14 @@ def render_answer(
     budget: int = LOOKUP_BUDGET,
     more: Mapping[int, tuple[int, ...]] | None = None,
     skip: Collection[int] = (),
+    first: Collection[int] = (),
 ) -> tuple[str, bool]:
     """An entry's answer as the bank wrote it, cut to `budget` tokens at a sentence, bullet or code
     block boundary (a code block is never cut; a first piece is shown even when over budget).
     `more` adds citation numbers to segments (by index into `segments(entry.answer)`): other
-    entries that state the same point; `skip` leaves segments out (a point the answer repeats).
+    entries that state the same point; `skip` leaves segments out (a point the answer repeats);
+    the top-level bullets in `first` lead their list (what it is and how it works before its
+    benefits), each with the bullets nested under it.
     Returns the markdown and whether anything was left out."""
     more = more or {}
     every = segments(entry.answer)
@@ -61,6 +65,8 @@ def render_answer(
             break
         shown.append(k)
         used += cost
+    if first:
+        shown = _leading(shown, segs, {j for j, k in enumerate(kept) if k in first})
     blocks: list[str] = []
     current: list[str] = []
     kind_of_current = ""
@@ -94,6 +100,26 @@ def render_answer(
         last_group = seg.line
     close()
     return "\n\n".join(blocks), len(shown) < len(segs)
+
+
+def _leading(shown: list[int], segs: list[Segment], lead: set[int]) -> list[int]:
+    """`shown` with, in each run of bullets, the items in `lead` (and their nested bullets) first."""
+    out: list[int] = []
+    k = 0
+    while k < len(shown):
+        if segs[shown[k]].kind is not SegmentKind.BULLET:
+            out.append(shown[k])
+            k += 1
+            continue
+        items: list[list[int]] = []
+        while k < len(shown) and segs[shown[k]].kind is SegmentKind.BULLET:
+            if segs[shown[k]].parent is None or not items:
+                items.append([])
+            items[-1].append(shown[k])
+            k += 1
+        items.sort(key=lambda item: item[0] not in lead)  # stable: the bank's order otherwise
+        out.extend(j for item in items for j in item)
+    return out
 
 
 def shown_points(entry: Entry, budget: int) -> list[Point]:

@@ -36,6 +36,7 @@ class Explain:
     also_asked: tuple[Entry, ...] = ()  # the same topic asked without an answer
     core_also: tuple[tuple[int, tuple[Entry, ...]], ...] = ()  # core segment → other entries stating it
     core_skip: tuple[int, ...] = ()  # core segments left out: the core answer says the same earlier
+    core_first: tuple[int, ...] = ()  # core bullets (segments) that lead their list: definition, mechanism
     context: tuple[str, ...] = ()  # entries (ids) on a narrower case: their points shown under their question
 
 

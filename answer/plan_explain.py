@@ -147,7 +147,22 @@ def plan_explain(
     ][:FURTHER]
     also = _also_asked(searcher, core, [*entries, *unanswered], found.closeness, top)
     shown_context = tuple(i for i in context if any(p.entry.id == i for p in extra))
-    return Explain(core, core_tokens, tuple(extra), tuple(further), tuple(also), merged, skip, shown_context)
+    lead = _lead_bullets(searcher, shown)
+    return Explain(core, core_tokens, tuple(extra), tuple(further), tuple(also), merged, skip, lead, shown_context)
+
+
+def _lead_bullets(searcher: Searcher, shown: Sequence[Point]) -> tuple[int, ...]:
+    """The core's bullets on what the topic is and how it works, when a bullet on its benefits,
+    limits or uses comes before them in the bank's list: they are moved ahead (mechanism before
+    details). Prose keeps the bank's order."""
+    bullets = [p for p in shown if p.kind is SegmentKind.BULLET]
+    if len(bullets) < 2:
+        return ()
+    aspects = classify(searcher, bullets)
+    basic = [i for i, a in enumerate(aspects) if a <= Aspect.HOW]
+    if not basic or not any(aspects[i] > Aspect.HOW for i in range(basic[-1])):
+        return ()
+    return tuple(bullets[i].position for i in basic)
 
 
 def _own_repeats(searcher: Searcher, shown: list[Point]) -> tuple[list[Point], tuple[int, ...]]:

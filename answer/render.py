@@ -152,7 +152,7 @@ def _explain(page: _Page, plan: Explain) -> None:
     n = page.cite(plan.core)
     _title(page, plan.core)
     more = {k: tuple(page.cite(e) for e in entries) for k, entries in plan.core_also}
-    body, _ = render_answer(plan.core, n, plan.core_budget, more, plan.core_skip)
+    body, _ = render_answer(plan.core, n, plan.core_budget, more, plan.core_skip, plan.core_first)
     page.add(body)
     if plan.extra:
         page.heading("More from the banks")

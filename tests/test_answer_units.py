@@ -350,3 +350,11 @@ def test_sides_named_by_a_stopword_are_told_apart() -> None:
     assert distinct_terms(sides)["concept drift"] != distinct_terms(sides)["data drift"]
     assert not names_all(sides, "What is data drift?")
     assert names_all(sides, "How do data drift and concept drift differ?")
+
+
+def test_leading_bullets_move_ahead_of_their_list_with_their_children() -> None:
+    entry = make_entry("Intro sentence.\n\n- Benefits: fast\n- Process: step\n  - detail\n- Uses: many")
+    body, _ = render_answer(entry, 1, 500, first=(2,))
+    lines = body.split("\n")
+    assert lines[0].startswith("Intro sentence")
+    assert [line.strip()[:10] for line in lines[2:]] == ["- Process:", "- detail [", "- Benefits", "- Uses: ma"]
