@@ -46,6 +46,7 @@ class Row:
 
     aspect: Aspect
     cells: tuple[tuple[Point, ...], ...]
+    label: str = ""  # the row's own label, when it is not the aspect's ("Strengths and weaknesses")
 
 
 @dataclass(frozen=True, slots=True)

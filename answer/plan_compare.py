@@ -44,6 +44,7 @@ SECOND_SLACK = 0.2  # …and nearly as relevant as its first
 DIRECT_LIMIT = 3
 BASE_POINTS = 5  # points of the base version shown
 ADDS_LIMIT = 3
+TRADEOFFS = "Strengths and weaknesses"
 
 # "… than batch norm", "(vs batch norm across batch)", "unlike RNNs": the side named after these is
 # the one contrasted with, not the one described.
@@ -195,15 +196,28 @@ def plan_concepts(
     columns = [_cells(searcher, side, pools[side], closeness, definitions.get(side), said, topic, t) for side in sides]
     if not any(columns):
         return None
-    rows = []
-    for aspect in Aspect:
-        cells = tuple(tuple(column.get(aspect, ())) for column in columns)
-        if any(cells):
-            rows.append(Row(aspect, cells))
+    rows = _paired_tradeoffs(
+        [Row(a, cells) for a in Aspect if any(cells := tuple(tuple(c.get(a, ())) for c in columns))]
+    )
     shown = {e.id for row in rows for cell in row.cells for p in cell for e in p.sources}
     missing = tuple(side for side, column in zip(sides, columns) if not column)
     direct_rest = tuple(e for e in direct if e.id not in shown and names_all(sides, e.question))[:DIRECT_LIMIT]
     return CompareConcepts(tuple(sides), tuple(rows), key, direct_rest, missing)
+
+
+def _paired_tradeoffs(rows: list[Row]) -> list[Row]:
+    """Strengths and weaknesses as one row of trade-offs when that leaves fewer empty cells (one
+    side's banks name an advantage where the other's name a drawback): rows line up."""
+    by = {row.aspect: row for row in rows}
+    good, bad = by.get(Aspect.STRENGTHS), by.get(Aspect.WEAKNESSES)
+    if good is None or bad is None:
+        return rows
+    cells = tuple(g + b for g, b in zip(good.cells, bad.cells))
+    empty_before = sum(not c for c in (*good.cells, *bad.cells))
+    if sum(not c for c in cells) * 2 >= empty_before or not all(cells):
+        return rows
+    paired = Row(Aspect.STRENGTHS, cells, TRADEOFFS)
+    return [paired if row is good else row for row in rows if row is not bad]
 
 
 def _split_direct(

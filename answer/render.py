@@ -191,7 +191,7 @@ def _concepts(page: _Page, plan: CompareConcepts) -> None:
     header = "| Aspect | " + " | ".join(escape_cell(label) for label in labels) + " |"
     rule = "| --- | " + " | ".join("---" for _ in labels) + " |"
     rows = [
-        f"| **{ASPECT_LABELS[row.aspect]}** | " + " | ".join(_cell(page, c) for c in row.cells) + " |"
+        f"| **{row.label or ASPECT_LABELS[row.aspect]}** | " + " | ".join(_cell(page, c) for c in row.cells) + " |"
         for row in plan.rows
     ]
     page.add("\n".join([header, rule, *rows]))

@@ -143,6 +143,7 @@ def test_compare_concepts_side_by_side(searcher: Searcher) -> None:
         "how it works",
         "strengths",
         "weaknesses",
+        "strengths and weaknesses",
         "when to use",
     }
     assert [side.label.lower() for side in result.compare] == ["lora", "prefix tuning"]
