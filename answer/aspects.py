@@ -36,6 +36,34 @@ ASPECT_LABELS = {
     Aspect.WHEN: "When to use",
 }
 
+# A labelled bullet says which aspect it is about ("**Benefits**: …", "Limitations: …", "Steps: …").
+_LABELS = {
+    Aspect.HOW: re.compile(
+        r"(?i)^(?:how(?:\s+it\s+works)?|mechanism|process|steps?|procedure|algorithm|formula|computation|"
+        r"architecture|training|inference|objective|approach|method|implementation|idea)$"
+    ),
+    Aspect.STRENGTHS: re.compile(r"(?i)^(?:advantages?|benefits?|pros|strengths?|why(?:\s+it\s+works)?|impact)$"),
+    Aspect.WEAKNESSES: re.compile(
+        r"(?i)^(?:disadvantages?|drawbacks?|limitations?|downsides?|cons|challenges?|problems?|issues?|risks?|"
+        r"trade-?offs?|costs?)$"
+    ),
+    Aspect.WHEN: re.compile(
+        r"(?i)^(?:use(?:d\s+(?:in|for))?|uses|use\s+cases?|usage|applications?|examples?|e\.g\.|when(?:\s+to\s+use)?|"
+        r"best\s+for|used\s+by|adopted\s+by|models?)$"
+    ),
+}
+_LABEL = re.compile(r"^\W*([A-Za-z][A-Za-z .\-]{1,30}?)\W*\s*:\s")
+
+
+def labelled_aspect(text: str) -> Aspect | None:
+    """The aspect a bullet's own label names ("Benefits: …" → strengths), if any."""
+    match = _LABEL.match(text)
+    if not match:
+        return None
+    label = " ".join(match.group(1).replace("*", " ").split())
+    return next((aspect for aspect, pattern in _LABELS.items() if pattern.match(label)), None)
+
+
 _CUES = {
     Aspect.STRENGTHS: re.compile(
         r"(?ix)\b(?:advantages?|benefits?|pros|strengths?|improv\w+|faster|speeds?\s+up|efficien\w+|reduc\w+|"
@@ -57,6 +85,10 @@ CUE_WEIGHT = 0.12  # one cue is worth this much cosine to a prototype
 
 # Prototype sentences, about no topic in particular.
 _PROTOTYPES = {
+    Aspect.HOW: [
+        "It works by computing this from the input, then combining the results in the next step.",
+        "The method first transforms the input and then applies the update at each layer.",
+    ],
     Aspect.STRENGTHS: [
         "The main advantage is that it is faster, more efficient and more accurate.",
         "It improves performance and reduces memory and cost.",
@@ -73,9 +105,10 @@ _PROTOTYPES = {
 
 
 def classify(searcher: Searcher, points: Sequence[Point]) -> list[Aspect]:
-    """The aspect each point speaks to. A definition is WHAT; a point with cues of strengths,
-    weaknesses or usage is the cued aspect its meaning is closest to; any other point says how the
-    thing works."""
+    """The aspect each point speaks to. A bullet labelled with an aspect ("Benefits: …") is that
+    aspect; a definition is WHAT; a point with cues of strengths, weaknesses or usage is the aspect
+    its meaning and cues fit best — how it works competing too, so a mechanism that "reduces"
+    something stays a mechanism; any other point says how the thing works."""
     if not points:
         return []
     prototypes = [(aspect, text) for aspect, texts in _PROTOTYPES.items() for text in texts]
@@ -83,6 +116,10 @@ def classify(searcher: Searcher, points: Sequence[Point]) -> list[Aspect]:
     similarity = embed(searcher, [p.plain for p in points]) @ proto_vectors.T
     out: list[Aspect] = []
     for i, point in enumerate(points):
+        labelled = labelled_aspect(point.text)
+        if labelled is not None:
+            out.append(labelled)
+            continue
         if is_definition(point):
             out.append(Aspect.WHAT)
             continue
@@ -91,6 +128,7 @@ def classify(searcher: Searcher, points: Sequence[Point]) -> list[Aspect]:
         if not cued:
             out.append(Aspect.HOW)
             continue
+        cued[Aspect.HOW] = 0
         meaning = {a: max(float(similarity[i, j]) for j, (b, _) in enumerate(prototypes) if b is a) for a in cued}
         out.append(max(cued, key=lambda a: CUE_WEIGHT * min(cued[a], 2) + meaning[a]))
     return out

@@ -31,9 +31,13 @@ class Explain:
 
     core: Entry
     core_budget: int
-    extra: tuple[Point, ...] = ()
+    extra: tuple[Point, ...] = ()  # each with the other entries that state the same point (`also`)
     further: tuple[Entry, ...] = ()  # answered entries to read next
     also_asked: tuple[Entry, ...] = ()  # the same topic asked without an answer
+    core_also: tuple[tuple[int, tuple[Entry, ...]], ...] = ()  # core segment → other entries stating it
+    core_skip: tuple[int, ...] = ()  # core segments left out: the core answer says the same earlier
+    core_first: tuple[int, ...] = ()  # core bullets (segments) that lead their list: definition, mechanism
+    context: tuple[str, ...] = ()  # entries (ids) on a narrower case: their points shown under their question
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,14 +46,16 @@ class Row:
 
     aspect: Aspect
     cells: tuple[tuple[Point, ...], ...]
+    label: str = ""  # the row's own label, when it is not the aspect's ("Strengths and weaknesses")
 
 
 @dataclass(frozen=True, slots=True)
 class CompareConcepts:
     sides: tuple[str, ...]
     rows: tuple[Row, ...]
-    key: Point | None = None  # the banks' own one-sentence statement of the difference
-    key_subject: str | None = None  # the side the key sentence is about, when it does not name it
+    # The banks' own statement of the difference: one sentence naming the sides (side None), or
+    # one contrastive sentence per side (each with the side it is about); () when they have none.
+    key: tuple[tuple[str | None, Point], ...] = ()
     direct: tuple[Entry, ...] = ()  # entries that compare the sides themselves
     missing: tuple[str, ...] = ()  # sides no answered entry speaks to
 

@@ -26,8 +26,10 @@ from answer.plan import BankVersion, CompareConcepts, CompareVersions, Row
 from answer.plan_explain import is_definitional
 from answer.points import Point, points_of
 from answer.query import is_comparison_question
+from answer.repeats import merge_citation, said_again
 from answer.sentences import SegmentKind
-from answer.terms import aliased, collides, distinct_terms, mentions, names, overlap
+from answer.support import SupportChecker
+from answer.terms import aliased, collides, distinct_terms, mentions, names, overlap, stem_set
 from ingest.entry import Entry
 from retrieval.searcher import Searcher
 from retrieval.types import SearchFilters, SearchResult
@@ -42,11 +44,13 @@ SECOND_SLACK = 0.2  # …and nearly as relevant as its first
 DIRECT_LIMIT = 3
 BASE_POINTS = 5  # points of the base version shown
 ADDS_LIMIT = 3
+TRADEOFFS = "Strengths and weaknesses"
 
 # "… than batch norm", "(vs batch norm across batch)", "unlike RNNs": the side named after these is
 # the one contrasted with, not the one described.
 _CONTRASTED = re.compile(
-    r"(?i)\b(?:than|vs\.?|versus|unlike|instead\s+of|rather\s+than|compared\s+(?:to|with)|as\s+opposed\s+to)\b[^,;:)(]*"
+    r"(?i)\b(?:than|vs\.?|versus|unlike|instead\s+of|rather\s+than|compared\s+(?:to|with)|as\s+opposed\s+to|"
+    r"differ\w*\s+(?:from|with)|similar\s+to)\b[^,;:)(]*"
 )
 # Words that set two things against each other within one sentence.
 _CONTRAST = re.compile(
@@ -127,13 +131,13 @@ def plan_concepts(
     terms = distinct_terms(sides)
     pools: dict[str, list[Point]] = {side: [] for side in sides}
     closeness: dict[str, float] = {}
-    contrasts: list[Point] = []
+    contrasts: list[Point] = []  # points that name the sides and set them against each other
+    one_sided: dict[str, list[Point]] = {side: [] for side in sides}  # a side set against the others
     definitions: dict[str, Point] = {}
     labelled: dict[str, Point] = {}  # definitions from direct comparisons' labelled points
-    subjects: dict[str, str] = {}  # a contrast taken from a side's own entry: the side it is about
     for entry in (e for e in direct if e.has_answer):
         closeness[entry.id] = 1.0  # entries that contrast the sides explain the difference best
-        _split_direct(entry, sides, terms, pools, contrasts, labelled)
+        _split_direct(entry, sides, terms, pools, contrasts, labelled, one_sided)
     exclude = {e.id for e in direct}
     own: dict[str, list[tuple[Entry, float]]] = {}
     for side in sides:
@@ -143,7 +147,7 @@ def plan_concepts(
             direct.append(entry)
             if entry.has_answer:
                 closeness[entry.id] = 1.0
-                _split_direct(entry, sides, terms, pools, contrasts, labelled)
+                _split_direct(entry, sides, terms, pools, contrasts, labelled, one_sided)
     for side in sides:
         others = [terms[s] for s in sides if s != side]
         for rank, (entry, score) in enumerate(own[side]):
@@ -165,8 +169,7 @@ def plan_concepts(
                     continue
                 if any(names(plain, o) for o in others):
                     if about_side and _CONTRAST.search(plain) and not _PRONOUN_START.match(plain):
-                        contrasts.append(point)
-                        subjects[point.text] = side
+                        one_sided[side].append(point)
                     continue
                 if not (about_side or mentions(plain, side)):
                     continue
@@ -180,25 +183,41 @@ def plan_concepts(
                 named = [s for s in sides if names(plain, terms[s])]
                 if len(named) >= 2 and _CONTRAST.search(plain) and not _PRONOUN_START.match(plain):
                     contrasts.append(point)
-    key = _key_distinction(searcher, sides, contrasts, closeness, t)
+    key = _key_distinction(searcher, sides, contrasts, one_sided, closeness, t)
     for side, point in labelled.items():
         if side in definitions:
             pools[side].append(point)
         else:
             definitions[side] = point
-    columns = [_cells(searcher, side, pools[side], closeness, definitions.get(side), key, t) for side in sides]
+    said = {p.text for _, p in key}
+    for side in sides:  # a contrast that is no key distinction still tells of its side ("faster than t-SNE")
+        pools[side].extend(p for p in one_sided[side] if p.text not in said)
+    topic = frozenset(w for side in sides for w in stem_set(side) | terms[side])
+    columns = [_cells(searcher, side, pools[side], closeness, definitions.get(side), said, topic, t) for side in sides]
     if not any(columns):
         return None
-    rows = []
-    for aspect in Aspect:
-        cells = tuple(tuple(column.get(aspect, ())) for column in columns)
-        if any(cells):
-            rows.append(Row(aspect, cells))
-    shown = {p.entry.id for row in rows for cell in row.cells for p in cell}
+    rows = _paired_tradeoffs(
+        [Row(a, cells) for a in Aspect if any(cells := tuple(tuple(c.get(a, ())) for c in columns))]
+    )
+    shown = {e.id for row in rows for cell in row.cells for p in cell for e in p.sources}
     missing = tuple(side for side, column in zip(sides, columns) if not column)
     direct_rest = tuple(e for e in direct if e.id not in shown and names_all(sides, e.question))[:DIRECT_LIMIT]
-    subject = subjects.get(key.text) if key is not None else None
-    return CompareConcepts(tuple(sides), tuple(rows), key, subject, direct_rest, missing)
+    return CompareConcepts(tuple(sides), tuple(rows), key, direct_rest, missing)
+
+
+def _paired_tradeoffs(rows: list[Row]) -> list[Row]:
+    """Strengths and weaknesses as one row of trade-offs when that leaves fewer empty cells (one
+    side's banks name an advantage where the other's name a drawback): rows line up."""
+    by = {row.aspect: row for row in rows}
+    good, bad = by.get(Aspect.STRENGTHS), by.get(Aspect.WEAKNESSES)
+    if good is None or bad is None:
+        return rows
+    cells = tuple(g + b for g, b in zip(good.cells, bad.cells))
+    empty_before = sum(not c for c in (*good.cells, *bad.cells))
+    if sum(not c for c in cells) * 2 >= empty_before or not all(cells):
+        return rows
+    paired = Row(Aspect.STRENGTHS, cells, TRADEOFFS)
+    return [paired if row is good else row for row in rows if row is not bad]
 
 
 def _split_direct(
@@ -208,10 +227,15 @@ def _split_direct(
     pools: dict[str, list[Point]],
     contrasts: list[Point],
     labelled: dict[str, Point],
+    one_sided: dict[str, list[Point]],
 ) -> None:
     """A direct comparison's points: one that describes one side goes to that side; one that names
     several sides and sets them against each other is a candidate key distinction. The first point
-    labelled with a side's name ("**Recall**: TP/(TP+FN), …") is that side's definition."""
+    labelled with a side's name ("**Recall**: TP/(TP+FN), …") is that side's definition. When the
+    question is about one side ("What is GRU and how does it differ from LSTM?"), a point that
+    does not open with another side's name is about that side."""
+    asked = [s for s in sides if describes(aliased(entry.question, sides), terms[s])]
+    lead = asked[0] if len(asked) == 1 else None
     for point in points_of(entry):
         label = _LABEL.match(point.plain)
         if label:
@@ -229,8 +253,19 @@ def _split_direct(
                     pools[side].append(half)
             elif _CONTRAST.search(plain) and not _PRONOUN_START.match(plain):
                 contrasts.append(point)  # a sentence that sets the sides against each other
+        elif lead is not None and not any(_opens_with(plain, terms[s]) for s in named if s != lead):
+            pools[lead].append(point)
+            if named and named != [lead] and _CONTRAST.search(plain) and not _PRONOUN_START.match(plain):
+                one_sided[lead].append(point)  # "Two gates (vs three in LSTM)"
         elif len(subjects) == 1:
             pools[subjects[0]].append(point)
+
+
+def _opens_with(text: str, terms: frozenset[str]) -> bool:
+    """Does the text name a side first — as its label or in its first words ("LSTM: …", "LSTMs have …")?"""
+    label = _LABEL.match(text)
+    head = label.group(1) if label else " ".join(text.split()[:3])
+    return names(head, terms)
 
 
 def _parallel_halves(
@@ -259,12 +294,14 @@ def _cells(
     pool: Sequence[Point],
     closeness: Mapping[str, float],
     definition: Point | None,
-    key: Point | None,
+    said: set[str],
+    topic: frozenset[str],
     t: Mapping[str, float],
 ) -> dict[Aspect, list[Point]]:
     """A side's points by aspect: the most relevant of each aspect (a second one when short),
-    never a repeat of a point already in the column."""
-    pool = list({p.text: p for p in pool if p.tokens <= CELL_TOKENS and p != key}.values())
+    never a repeat of a point already in the column — the entry that states it again is cited
+    beside it instead."""
+    pool = list({p.text: p for p in pool if p.tokens <= CELL_TOKENS and p.text not in said}.values())
     if definition is not None and definition.tokens <= CELL_TOKENS and definition not in pool:
         pool.append(definition)
     if not pool:
@@ -274,6 +311,8 @@ def _cells(
     aspects = dict(zip(order, classify(searcher, [pool[i] for i in order])))
     out: dict[Aspect, list[Point]] = {}
     taken: list[int] = []
+    also: dict[int, list[Entry]] = {}
+    checker = SupportChecker(searcher.embed)
     if definition is not None and definition in pool:
         out[Aspect.WHAT] = [definition]
         taken.append(pool.index(definition))
@@ -286,31 +325,50 @@ def _cells(
             and pool[i].tokens <= SECOND_TOKENS
             and float(scores[i]) >= float(scores[pool.index(cell[0])]) - SECOND_SLACK
         )
-        if i in taken or not room:
+        if i in taken:
             continue
-        if taken and float((vectors[taken] @ vectors[i]).max()) >= t["cell_repeat"]:
+        earlier = said_again(searcher, pool[i], [pool[k] for k in taken], t, topic) if taken else None
+        if earlier is None and taken and float((vectors[taken] @ vectors[i]).max()) >= t["cell_repeat"]:
+            earlier = int(np.argmax(vectors[taken] @ vectors[i]))
+        if earlier is not None:
+            merge_citation(checker, pool[taken[earlier]], pool[i].entry, also.setdefault(taken[earlier], []))
+            continue
+        if not room:
             continue
         cell.append(pool[i])
         taken.append(i)
-    return {aspect: cell for aspect, cell in out.items() if cell}
+    merged = {id(pool[k]): replace(pool[k], also=tuple(es)) for k, es in also.items() if es}
+    return {aspect: [merged.get(id(p), p) for p in cell] for aspect, cell in out.items() if cell}
 
 
 def _key_distinction(
     searcher: Searcher,
     sides: Sequence[str],
     contrasts: Sequence[Point],
+    one_sided: Mapping[str, Sequence[Point]],
     closeness: Mapping[str, float],
     t: Mapping[str, float],
-) -> Point | None:
-    """The banks' own sentence that sets the sides against each other, closest to "the difference
-    between A and B"."""
-    pool = list({p.text: p for p in contrasts if p.tokens <= CELL_TOKENS}.values())
-    if not pool:
-        return None
+) -> tuple[tuple[str | None, Point], ...]:
+    """The banks' own statement of the difference, two-sided: one sentence that names the sides
+    and sets them against each other (closest to "the difference between A and B"), else one
+    contrastive sentence per side; else nothing (a one-sided remark is no distinction)."""
     asked = [f"The difference between {' and '.join(sides)}", " vs ".join(sides)]
-    scores, _ = relevance(searcher, pool, asked, closeness)
-    best = int(np.argmax(scores))
-    return pool[best] if float(scores[best]) >= t["side_floor"] else None
+
+    def best(points: Sequence[Point]) -> Point | None:
+        pool = list({p.text: p for p in points if p.tokens <= CELL_TOKENS}.values())
+        if not pool:
+            return None
+        scores, _ = relevance(searcher, pool, asked, closeness)
+        k = int(np.argmax(scores))
+        return pool[k] if float(scores[k]) >= t["side_floor"] else None
+
+    both = best(contrasts)
+    if both is not None:
+        return ((None, both),)
+    each = [(side, best(one_sided.get(side, ()))) for side in sides]
+    if all(point is not None for _, point in each):
+        return tuple((side, point) for side, point in each if point is not None)
+    return ()
 
 
 # -- bank versions -----------------------------------------------------------------------------------

@@ -22,6 +22,13 @@ class Point:
     text: str  # the sentence, the bullet's own text, or the fenced block
     children: tuple[str, ...] = ()  # nested bullets' texts
     position: int = 0  # order inside the entry's answer
+    span: tuple[int, ...] = ()  # the answer's segments it is made of (answer.sentences.segments indices)
+    also: tuple[Entry, ...] = ()  # other entries that state the same point (merged: one claim, several citations)
+
+    @property
+    def sources(self) -> tuple[Entry, ...]:
+        """Every entry the point is cited to: its own first."""
+        return (self.entry, *(e for e in self.also if e.id != self.entry.id))
 
     @property
     def plain(self) -> str:
@@ -56,17 +63,18 @@ def points_of(entry: Entry, *, code: bool = False) -> list[Point]:
             # "It involves:" means nothing alone: it and the list it introduces are one point.
             members = [m for m in range(k + 1, len(segs)) if _in_list(segs, k + 1, m)]
             consumed.update(members)
-            out.append(Point(entry, SegmentKind.BULLET, seg.text, tuple(segs[m].text for m in members), k))
+            children = tuple(segs[m].text for m in members)
+            out.append(Point(entry, SegmentKind.BULLET, seg.text, children, k, (k, *members)))
         elif seg.kind is SegmentKind.BULLET:
             members = block_of(segs, k)
             consumed.update(members)
             children = tuple(segs[m].text for m in members[1:])
-            out.append(Point(entry, seg.kind, seg.text, children, k))
+            out.append(Point(entry, seg.kind, seg.text, children, k, tuple(members)))
         elif seg.kind is SegmentKind.CODE:
             if code:
-                out.append(Point(entry, seg.kind, seg.text, (), k))
+                out.append(Point(entry, seg.kind, seg.text, (), k, (k,)))
         elif _has_words(seg.text):
-            out.append(Point(entry, seg.kind, seg.text, (), k))
+            out.append(Point(entry, seg.kind, seg.text, (), k, (k,)))
     return out
 
 

@@ -14,7 +14,7 @@ from answer.citations import CitationRegistry, where
 from answer.compose_base import point_bullet, render_answer
 from answer.plan import CompareConcepts, CompareVersions, Explain, Lookup, NotCovered, Plan, Unanswered
 from answer.points import Point, points_of
-from answer.sentences import SegmentKind, cite_line, escape_cell, escape_text, marker
+from answer.sentences import Cite, SegmentKind, cite_line, escape_cell, escape_text, marker
 from answer.types import Citation, CompareSide
 from ingest.entry import Entry
 
@@ -47,6 +47,11 @@ class _Page:
 
     def cite(self, entry: Entry) -> int:
         return self.registry.cite(entry)
+
+    def cites(self, point: Point) -> Cite:
+        """The point's citation: its entry's number, and those of the entries merged into it."""
+        numbers = tuple(self.cite(e) for e in point.sources)
+        return numbers[0] if len(numbers) == 1 else numbers
 
     def heading(self, text: str, level: int = 4) -> None:
         self.blocks.append(f"{'#' * level} {' '.join(text.split())}")
@@ -146,11 +151,17 @@ def _lookup(page: _Page, plan: Lookup) -> None:
 def _explain(page: _Page, plan: Explain) -> None:
     n = page.cite(plan.core)
     _title(page, plan.core)
-    body, _ = render_answer(plan.core, n, plan.core_budget)
+    more = {k: tuple(page.cite(e) for e in entries) for k, entries in plan.core_also}
+    body, _ = render_answer(plan.core, n, plan.core_budget, more, plan.core_skip, plan.core_first)
     page.add(body)
     if plan.extra:
         page.heading("More from the banks")
-        page.add("\n".join(point_bullet(p, page.cite(p.entry)) for p in plan.extra))
+        lines = [point_bullet(p, page.cites(p)) for p in plan.extra if p.entry.id not in plan.context]
+        for entry_id in plan.context:  # a narrower case: its question, then what it says
+            points = [p for p in plan.extra if p.entry.id == entry_id]
+            lines.append(page.question(points[0].entry))
+            lines.extend(point_bullet(p, page.cites(p), indent="  ") for p in points)
+        page.add("\n".join(lines))
     if plan.further:
         page.heading("Go deeper")
         page.add("\n".join(page.pointer(e) for e in plan.further))
@@ -167,7 +178,7 @@ def _also_asked_line(page: _Page, entries: tuple[Entry, ...]) -> str:
 def _cell(page: _Page, points: tuple[Point, ...]) -> str:
     if not points:
         return "—"
-    return "; ".join(f"{escape_cell(p.flat)} {marker(page.cite(p.entry))}" for p in points)
+    return "; ".join(f"{escape_cell(p.flat)} {marker(page.cites(p))}" for p in points)
 
 
 def _label(side: str) -> str:
@@ -180,13 +191,21 @@ def _concepts(page: _Page, plan: CompareConcepts) -> None:
     header = "| Aspect | " + " | ".join(escape_cell(label) for label in labels) + " |"
     rule = "| --- | " + " | ".join("---" for _ in labels) + " |"
     rows = [
-        f"| **{ASPECT_LABELS[row.aspect]}** | " + " | ".join(_cell(page, c) for c in row.cells) + " |"
+        f"| **{row.label or ASPECT_LABELS[row.aspect]}** | " + " | ".join(_cell(page, c) for c in row.cells) + " |"
         for row in plan.rows
     ]
     page.add("\n".join([header, rule, *rows]))
-    if plan.key is not None:
-        about = f" ({escape_text(_label(plan.key_subject))})" if plan.key_subject else ""
-        page.add(f"**Key distinction{about}:** {escape_text(plan.key.flat)} {marker(page.cite(plan.key.entry))}")
+    if len(plan.key) == 1 and plan.key[0][0] is None:
+        point = plan.key[0][1]
+        page.add(f"**Key distinction:** {escape_text(point.flat)} {marker(page.cites(point))}")
+    elif plan.key:
+        page.heading("Key distinction", level=5)
+        page.add(
+            "\n".join(
+                f"- **{escape_text(_label(side or ''))}:** {escape_text(p.flat)} {marker(page.cites(p))}"
+                for side, p in plan.key
+            )
+        )
     for s, label in enumerate(labels):
         cited = tuple((p.flat, page.cite(p.entry)) for row in plan.rows for p in row.cells[s])
         page.compare.append(CompareSide(label=label, points=cited))
@@ -201,12 +220,12 @@ def _versions(page: _Page, plan: CompareVersions) -> None:
     page.heading(f"How the banks answer: {escape_text(plan.question)}")
     base = plan.base
     page.heading(f"{base.label}: {', '.join(where(e) for e in base.entries)}", level=5)
-    page.add("\n".join(point_bullet(p, page.cite(p.entry)) for p in base.points))
+    page.add("\n".join(point_bullet(p, page.cites(p)) for p in base.points))
     page.compare.append(CompareSide(base.label, tuple((p.flat, page.cite(p.entry)) for p in base.points)))
     for version in plan.others:
         page.heading(f"{version.label} adds", level=5)
         if version.points:
-            page.add("\n".join(point_bullet(p, page.cite(p.entry)) for p in version.points))
+            page.add("\n".join(point_bullet(p, page.cites(p)) for p in version.points))
         else:
             first = version.entries[0]
             page.add(f"*Nothing beyond the above:* {where(first)} {marker(page.cite(first))}")

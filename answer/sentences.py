@@ -106,14 +106,21 @@ def escape_cell(text: str) -> str:
     return re.sub(r"(?<!\\)\|", r"\\|", " ".join(escape_text(text).split()))
 
 
-def marker(n: int) -> str:
-    return f"[{n}]"
+Cite = int | tuple[int, ...]
+"""One citation number, or several when the same claim is stated by several entries (merged)."""
+
+
+def marker(n: Cite) -> str:
+    """The citation marker: "[1]", or "[1] [3]" for a claim several entries state (one number per
+    marker, as every reader of [n] expects)."""
+    numbers = (n,) if isinstance(n, int) else tuple(sorted(set(n)))
+    return " ".join(f"[{k}]" for k in numbers)
 
 
 _CLOSING = re.compile(r"[.!?]+[\"'”’)\]]*$")
 
 
-def cite_sentence(sentence: str, n: int) -> str:
+def cite_sentence(sentence: str, n: Cite) -> str:
     """One sentence with its marker before the closing stop: "… generation [1]."."""
     sentence = sentence.rstrip()
     end = _CLOSING.search(sentence)
@@ -122,17 +129,17 @@ def cite_sentence(sentence: str, n: int) -> str:
     return f"{sentence[: end.start()].rstrip()} {marker(n)}{sentence[end.start() :]}"
 
 
-def cite_sentences(text: str, n: int) -> str:
+def cite_sentences(text: str, n: Cite) -> str:
     """Prose with the marker [n] in every sentence."""
     return " ".join(cite_sentence(s, n) for s in split_sentences(escape_text(text)))
 
 
-def cite_line(text: str, n: int) -> str:
+def cite_line(text: str, n: Cite) -> str:
     """A bullet or cell: one marker at its end."""
     return f"{escape_text(text).rstrip()} {marker(n)}"
 
 
-def cite_code(block: str, n: int) -> str:
+def cite_code(block: str, n: Cite) -> str:
     """A fenced code block kept whole; the marker sits in the fence's info string (after the
     language, so highlighting still works) and on a line of its own below it, where readers see it."""
     lines = block.split("\n")

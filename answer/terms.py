@@ -10,6 +10,7 @@ from itertools import pairwise
 from textkit.words import STOPWORDS, content_words, stem, words
 
 PREFIX_MIN = 4  # a term word this long also matches the words it begins
+COMPOUND_TAIL = 3  # a word longer than a one-word name by more than this is another name ("BERTScore")
 # Words too common in the banks to say two questions share a topic (stems).
 GENERIC_WORDS = frozenset(
     stem(w)
@@ -48,15 +49,20 @@ def mentions(text: str, term: str) -> bool:
 def distinct_terms(sides: Sequence[str]) -> dict[str, frozenset[str]]:
     """Each side's own stems — without those all sides share ("L1 regularization" vs "L2
     regularization" → {"l1"} and {"l2"}), so a text names a side when it says "L1 (Lasso)"."""
-    words = {side: stem_set(side) for side in sides}
-    common = set.intersection(*words.values()) if words else set()
-    return {side: frozenset(w - common or w) for side, w in words.items()}
+    own = {side: stem_set(side) for side in sides}
+    common = set.intersection(*own.values()) if own else set()
+    out: dict[str, frozenset[str]] = {}
+    for side, w in own.items():
+        # A side named by a stopword ("concept drift" vs "data drift") is told apart by that word.
+        every = {stem(x) for x in words(side)} - common
+        out[side] = frozenset(w - common or every or w)
+    return out
 
 
 def names(text: str, terms: frozenset[str]) -> bool:
     if not terms:
         return False
-    return _covers(terms, _with_compounds(term_stems(text)))
+    return _covers(terms, _with_compounds(term_stems(text)) | {stem(w) for w in words(text)})
 
 
 def overlap(a: str, b: str) -> float:
@@ -94,7 +100,9 @@ def aliased(text: str, sides: Sequence[str]) -> str:
             words = list(_NAME_WORDS.finditer(text))
             for k in range(len(words) - len(letters), -1, -1):
                 span = words[k : k + len(letters)]
-                if "".join(w.group(0)[0] for w in span).upper() == letters and all(len(w.group(0)) > 1 for w in span):
+                joined = all(re.fullmatch(r"[\s-]+", text[a.end() : b.start()]) for a, b in pairwise(span))
+                initials = "".join(w.group(0)[0] for w in span).upper()
+                if initials == letters and joined and all(len(w.group(0)) > 1 for w in span):
                     end = span[-1].end()
                     text = f"{text[:end]} ({side}){text[end:]}"
     return text
@@ -102,15 +110,20 @@ def aliased(text: str, sides: Sequence[str]) -> str:
 
 def collides(text: str, side: str) -> bool:
     """Does `text` name a one-word side only inside a longer name — a modifier before it ("mixed
-    precision" for "precision")? Then it is about something else."""
+    precision" for "precision") or a longer word it begins ("BERTScore" for "BERT")? Then it is
+    about something else."""
     wanted = term_stems(side)
     if len(wanted) != 1:
         return False
     tokens = words(text)
     found = False
     for k, token in enumerate(tokens):
-        if stem(token).startswith(wanted[0]):
-            found = True
-            if k == 0 or tokens[k - 1] in STOPWORDS:
-                return False
+        word = stem(token)
+        if not word.startswith(wanted[0]):
+            continue
+        found = True
+        if len(word) - len(wanted[0]) > COMPOUND_TAIL:
+            continue  # inside a longer word: "BERTScore" is not BERT
+        if k == 0 or tokens[k - 1] in STOPWORDS:
+            return False
     return found

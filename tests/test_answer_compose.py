@@ -143,6 +143,7 @@ def test_compare_concepts_side_by_side(searcher: Searcher) -> None:
         "how it works",
         "strengths",
         "weaknesses",
+        "strengths and weaknesses",
         "when to use",
     }
     assert [side.label.lower() for side in result.compare] == ["lora", "prefix tuning"]
@@ -368,3 +369,49 @@ def test_explain_leads_with_an_answered_entry_and_mentions_question_only_ones_on
     lines = [line for line in result.markdown.split("\n") if "without an answer" in line]
     assert len(lines) <= 1 and all(f"[{c.n}]" in lines[0] for c in unanswered)
     assert_well_cited(result)
+
+
+# -- saying a point once, aligned comparisons ---------------------------------------------------------
+
+
+def test_a_point_several_banks_state_is_one_claim_citing_each(searcher: Searcher) -> None:
+    from answer.support import SupportChecker
+
+    result = answer(searcher, "explain catastrophic forgetting")
+    assert_well_cited(result)
+    by_number = {c.n: c.entry for c in result.citations}
+    claims = claim_units(result.markdown.split("#### Go deeper")[0])
+    merged = [c for c in claims if len(set(c.markers)) >= 2]
+    assert merged, "no point is cited to the several banks that state it"
+    checker = SupportChecker(searcher.embed)
+    for claim in merged:
+        cited = {by_number[n].bank_file for n in claim.markers}
+        assert len(cited) >= 2 or len(set(claim.markers)) >= 2
+        for n in claim.markers:  # each entry cited beside the claim states it
+            assert checker.check(claim.text, [by_number[n]]).supported, (claim.text, n)
+    texts = [plain(c.text) for c in claims]
+    assert len(texts) == len(set(texts))
+
+
+@pytest.mark.parametrize("query", ["LSTM vs GRU", "data drift vs concept drift", "prompt tuning vs prefix tuning"])
+def test_compare_rows_hold_each_sides_own_evidence(searcher: Searcher, query: str) -> None:
+    from answer.plan_compare import _opens_with
+    from answer.terms import distinct_terms
+
+    result = answer(searcher, query)
+    assert result.intent is Intent.COMPARE and result.found
+    assert_well_cited(result)
+    rows = table_rows(result.markdown)
+    labels = [label.lower() for label in rows[0][1:]]
+    terms = distinct_terms(labels)
+    for row in rows[2:]:
+        assert any(cell != "—" for cell in row[1:]), f"a row without evidence: {row}"
+        for side, cell in zip(labels, row[1:]):
+            others = [s for s in labels if s != side]
+            assert not any(_opens_with(plain(cell), terms[o]) for o in others), f"{cell!r} is about another side"
+    key = result.markdown.split("Key distinction", 1)[1] if "Key distinction" in result.markdown else ""
+    if key.startswith(":**"):  # one sentence: it names every side
+        sentence = key.split("\n", 1)[0]
+        assert all(any(w in sentence.lower() for w in terms[s]) for s in labels), sentence
+    elif key:  # one contrastive statement per side
+        assert all(f"- **{label.lower()}:**" in key.lower() for label in labels)

@@ -304,3 +304,57 @@ def test_or_between_words_of_a_statement_is_no_choice() -> None:
 @pytest.mark.parametrize("query", ["注意力分数为什么要除以根号d_k", "what are its advantages?", "Что такое dropout?"])
 def test_questions_in_any_script_and_follow_ups_are_not_rejected(query: str) -> None:
     assert not screen_query(query).rejected
+
+
+def test_a_merged_claim_carries_every_citation_once_in_order() -> None:
+    from answer.sentences import marker
+
+    assert marker(2) == "[2]"
+    assert marker((3, 1, 3)) == "[1] [3]"
+    entry = make_entry("Dropout zeroes units. It prevents co-adaptation.\n\n- Acts as an ensemble\n  - of subnetworks")
+    segs = segments(entry.answer)
+    body, trimmed = render_answer(entry, 1, 500, more={0: (4,)}, skip=(1,))
+    assert "Dropout zeroes units [1] [4]." in body and "co-adaptation" not in body and not trimmed
+    assert "- Acts as an ensemble [1]" in body and "  - of subnetworks [1]" in body  # nesting kept
+    assert next(c.markers for c in claim_units(body)) == (1, 4) and len(segs) == 4
+
+
+def test_points_know_their_segments_and_sources() -> None:
+    from dataclasses import replace
+
+    from answer.points import points_of
+
+    entry = make_entry("It involves:\n\n- step one\n- step two\n\nThen more.")
+    other = make_entry("Step one.", number="2")
+    points = points_of(entry)
+    assert [p.span for p in points] == [(0, 1, 2), (3,)]
+    assert replace(points[0], also=(other, entry)).sources == (entry, other)
+
+
+def test_a_bullet_label_names_its_aspect() -> None:
+    from answer.aspects import Aspect, labelled_aspect
+
+    assert labelled_aspect("**Benefits**: faster training") is Aspect.STRENGTHS
+    assert labelled_aspect("Limitations: slow sampling") is Aspect.WEAKNESSES
+    assert labelled_aspect("Examples: AdaBoost, XGBoost") is Aspect.WHEN
+    assert labelled_aspect("Steps: sample, train, average") is Aspect.HOW
+    assert labelled_aspect("Bagging: sample with replacement") is None
+    assert labelled_aspect("No label here") is None
+
+
+def test_sides_named_by_a_stopword_are_told_apart() -> None:
+    from answer.plan_compare import names_all
+    from answer.terms import distinct_terms
+
+    sides = ["data drift", "concept drift"]
+    assert distinct_terms(sides)["concept drift"] != distinct_terms(sides)["data drift"]
+    assert not names_all(sides, "What is data drift?")
+    assert names_all(sides, "How do data drift and concept drift differ?")
+
+
+def test_leading_bullets_move_ahead_of_their_list_with_their_children() -> None:
+    entry = make_entry("Intro sentence.\n\n- Benefits: fast\n- Process: step\n  - detail\n- Uses: many")
+    body, _ = render_answer(entry, 1, 500, first=(2,))
+    lines = body.split("\n")
+    assert lines[0].startswith("Intro sentence")
+    assert [line.strip()[:10] for line in lines[2:]] == ["- Process:", "- detail [", "- Benefits", "- Uses: ma"]
