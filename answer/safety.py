@@ -89,7 +89,7 @@ _SQL = re.compile(
     | \bupdate\s+[\w.`"]+\s+set\s+\w+\s*=[^;\n]*;?
     | ['"]?\s*\b(?:or|and)\s+['"]?(\w+)['"]?\s*=\s*['"]?\1['"]?(?:\s*--)?   # ' or '1'='1 / or 1=1
     | \b(?:xp_cmdshell|waitfor\s+delay|benchmark\s*\(|sleep\s*\(\s*\d+\s*\)|information_schema)\b[^;\n]*
-    | (?:^|\s)--(?:\s[^\n]*)?$                                            # a trailing SQL comment
+    | (?<=[;'"`])\s*--[^\n]*$              # a SQL comment closing a statement or a quote ("-- " in prose is a dash)
     | /\*.*?\*/
     """
 )

@@ -184,6 +184,7 @@ def test_the_real_question_survives_injected_text(query: str, kept: str | None) 
         "What's C#?",
         "how do I select features from a dataset?",
         "skip connections in resnets",
+        "dropout vs weight decay -- which one regularizes more?",  # a dash, not a SQL comment
     ],
 )
 def test_questions_that_mention_payload_words_are_kept_whole(query: str) -> None:
