@@ -106,6 +106,7 @@ def side_entries(
     result = searcher.search(f"What is {side}?", k=SIDE_SEARCH_K, filters=filters)
     out: list[tuple[Entry, float]] = []
     direct: list[Entry] = []
+    terms = distinct_terms(sides)
     for hit in result.hits:
         entry = hit.entry
         if entry.id in exclude:
@@ -113,6 +114,9 @@ def side_entries(
         if names_all(sides, entry.question):
             direct.append(entry)
             continue
+        question = aliased(entry.question, sides)
+        if not names(question, terms[side]) and any(names(question, terms[o]) for o in sides if o != side):
+            continue  # about another side ("What is AdamW?" in a search for Adam): not one of this side's
         if not entry.has_answer or len(out) >= SIDE_ENTRIES:
             continue
         if not (mentions(aliased(entry.question, [side]), side) or hit.dense_score >= t["side_min_similarity"]):

@@ -46,6 +46,13 @@ def mentions(text: str, term: str) -> bool:
     return names(text, frozenset(term_stems(term)))
 
 
+class SideTerms(frozenset[str]):
+    """A side's own stems, and the words that name another side although they begin with one of
+    them: for "Adam" vs "AdamW", "AdamW" names only AdamW."""
+
+    others: frozenset[str] = frozenset()
+
+
 def distinct_terms(sides: Sequence[str]) -> dict[str, frozenset[str]]:
     """Each side's own stems — without those all sides share ("L1 regularization" vs "L2
     regularization" → {"l1"} and {"l2"}), so a text names a side when it says "L1 (Lasso)"."""
@@ -55,14 +62,25 @@ def distinct_terms(sides: Sequence[str]) -> dict[str, frozenset[str]]:
     for side, w in own.items():
         # A side named by a stopword ("concept drift" vs "data drift") is told apart by that word.
         every = {stem(x) for x in words(side)} - common
-        out[side] = frozenset(w - common or every or w)
+        terms = SideTerms(w - common or every or w)
+        terms.others = frozenset(
+            longer
+            for other, theirs in own.items()
+            if other != side
+            for longer in theirs
+            if longer not in terms and any(longer.startswith(mine) for mine in terms)
+        )
+        out[side] = terms
     return out
 
 
 def names(text: str, terms: frozenset[str]) -> bool:
     if not terms:
         return False
-    return _covers(terms, _with_compounds(term_stems(text)) | {stem(w) for w in words(text)})
+    have = _with_compounds(term_stems(text)) | {stem(w) for w in words(text)}
+    if isinstance(terms, SideTerms):
+        have -= terms.others  # "AdamW" does not name Adam
+    return _covers(terms, have)
 
 
 def overlap(a: str, b: str) -> float:

@@ -353,6 +353,18 @@ def test_sides_named_by_a_stopword_are_told_apart() -> None:
     assert names_all(sides, "How do data drift and concept drift differ?")
 
 
+def test_a_side_whose_name_begins_another_is_not_named_by_it() -> None:
+    from answer.plan_compare import names_all
+    from answer.terms import distinct_terms, names
+
+    sides = ["Adam", "AdamW"]
+    terms = distinct_terms(sides)
+    assert not names("What is AdamW?", terms["Adam"]) and names("What is AdamW?", terms["AdamW"])
+    assert names("Adam keeps moving averages of the gradient", terms["Adam"])
+    assert not names_all(sides, "What is AdamW?")
+    assert names_all(sides, "How does AdamW differ from Adam?")
+
+
 def test_leading_bullets_move_ahead_of_their_list_with_their_children() -> None:
     entry = make_entry("Intro sentence.\n\n- Benefits: fast\n- Process: step\n  - detail\n- Uses: many")
     body, _ = render_answer(entry, 1, 500, first=(2,))
