@@ -30,7 +30,7 @@ from index.manifest import FORMAT_VERSION, MANIFEST_FILE, Manifest, corpus_finge
 from index.models import model_set, multilingual_enabled
 from index.paths import cache_path, default_index_dir, previous_dir, staging_prefix
 from index.store import STORE_FILE, write_store
-from index.units import UnitKind, build_units, multilingual_text
+from index.units import MultilingualCut, UnitKind, build_units
 from index.variants import find_variants
 from index.vector_index import build_vector_index
 from ingest.corpus import IngestResult, default_bank_dir, expand_paths, ingest_paths
@@ -120,8 +120,9 @@ def _build_locked(
             # A cache that could not be read is not tried again; one that could not be written (a full
             # disk) still has every vector it held, and the e5 pass would otherwise recompute them all.
             usable = cache if embedded.cache_readable else None
+            cut = MultilingualCut(second)
             multilingual_embedded = embed_texts(
-                [multilingual_text(e, second) for e in entries],
+                [cut(e) for e in entries],
                 second,
                 usable,
                 progress=lambda p: notify(p.describe("entries for multilingual search"), 0.6 + 0.2 * p.fraction),
