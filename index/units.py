@@ -130,12 +130,12 @@ class MultilingualCut:
         if len(text) <= self.budget and self._fits(text):  # short: checked whole
             return text
         words = text.split(" ")
-        estimate = self._estimate(words)
+        estimate = max(self._estimate(words), 1)
         if estimate == len(words):
             if self._fits(text):
                 return text
-        elif self._fits(" ".join(words[: max(estimate, 1)])) and not self._fits(" ".join(words[: max(estimate, 1) + 1])):
-            return " ".join(words[: max(estimate, 1)])
+        elif self._fits(" ".join(words[:estimate])) and not self._fits(" ".join(words[: estimate + 1])):
+            return " ".join(words[:estimate])
         return self._search(words)
 
     def _fits(self, text: str) -> bool:
