@@ -16,6 +16,7 @@ Everything is written as JSON beside the index (topics.json); no pickle.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections import Counter
@@ -30,6 +31,9 @@ from textkit.words import content_words, stem
 
 TOPICS_FILE = "topics.json"
 TOPICS_VERSION = 1
+# Bumped whenever clustering, naming or placing changes: a rebuild reuses the previous index's topics
+# only when they were made by this method from the same questions by the same embedder.
+TOPICS_METHOD = 2
 MIN_CLUSTERS = 8
 MAX_CLUSTERS = 24
 K_STEP = 2  # candidates 8, 10, … 24: neighbouring k differ little, and each fit costs a second
@@ -61,6 +65,7 @@ class Topics:
     labels: np.ndarray  # (n,) int: entry ordinal → topic id
     xy: np.ndarray  # (n, 2) float32: entry ordinal → map position
     silhouette: float  # of the chosen k (0 when there was nothing to choose)
+    fingerprint: str = ""  # topics_fingerprint of what they were computed from ("" when unknown)
 
     def name(self, topic_id: int) -> str:
         return self.topics[topic_id].name
@@ -70,6 +75,7 @@ class Topics:
             {
                 "version": TOPICS_VERSION,
                 "silhouette": round(self.silhouette, 4),
+                "fingerprint": self.fingerprint,
                 "topics": [{"id": t.id, "name": t.name, "terms": list(t.terms), "size": t.size} for t in self.topics],
                 "entries": [
                     {"id": entry_id, "topic": int(label), "x": round(float(x), 5), "y": round(float(y), 5)}
@@ -100,7 +106,13 @@ class Topics:
         if len(labels) and (labels.min() < 0 or labels.max() >= len(topics)):
             raise ValueError("an entry names a topic that does not exist")
         xy = np.array([[float(r["x"]), float(r["y"])] for r in rows], dtype=np.float32).reshape(-1, 2)
-        return cls(topics=topics, labels=labels, xy=xy, silhouette=float(data.get("silhouette", 0.0)))
+        return cls(
+            topics=topics,
+            labels=labels,
+            xy=xy,
+            silhouette=float(data.get("silhouette", 0.0)),
+            fingerprint=str(data.get("fingerprint", "")),
+        )
 
 
 def project(vectors: np.ndarray) -> np.ndarray:
@@ -273,10 +285,36 @@ def name_clusters(questions: Sequence[str], labels: np.ndarray) -> tuple[Topic, 
     return tuple(topics)
 
 
-def build_topics(questions: Sequence[str], vectors: np.ndarray) -> Topics:
+def build_topics(questions: Sequence[str], vectors: np.ndarray, fingerprint: str = "") -> Topics:
     """Cluster, name and place the entries whose questions (and question vectors) are given, in order."""
     labels, silhouette = choose_clusters(np.asarray(vectors, dtype=np.float32))
-    return Topics(topics=name_clusters(questions, labels), labels=labels, xy=layout(vectors), silhouette=silhouette)
+    return Topics(
+        topics=name_clusters(questions, labels),
+        labels=labels,
+        xy=layout(vectors),
+        silhouette=silhouette,
+        fingerprint=fingerprint,
+    )
+
+
+def topics_fingerprint(embedder: str, questions: Sequence[str]) -> str:
+    """What topics are a function of: the method, the embedder and the questions in order (the
+    question vectors follow from the last two)."""
+    digest = hashlib.sha256(f"topics {TOPICS_METHOD}\0{embedder}\0".encode())
+    for question in questions:
+        digest.update(question.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def reusable_topics(path: Path, entry_ids: Sequence[str], fingerprint: str) -> Topics | None:
+    """The topics stored at `path` (an earlier index's) when they were computed from exactly what
+    `fingerprint` describes for the same entries; None otherwise (missing, unreadable, or stale)."""
+    try:
+        topics = Topics.from_json(path.read_text(encoding="utf-8"), entry_ids)
+    except (OSError, ValueError, KeyError, TypeError):  # UnicodeDecodeError is a ValueError
+        return None
+    return topics if fingerprint and topics.fingerprint == fingerprint else None
 
 
 def write_topics(path: Path, topics: Topics, entry_ids: Sequence[str]) -> None:

@@ -267,6 +267,35 @@ def _encodable(text: str) -> str:
 _FACTORIES = {OnnxMiniLM.name: OnnxMiniLM, TorchMiniLM.name: TorchMiniLM, HashingEmbedder.name: HashingEmbedder}
 
 
+class LazyMultilingual:
+    """MultilingualE5, loaded at its first use: a rebuild whose e5 texts and vectors all come from
+    the embedding cache never loads the model (nor hashes its 72 MB file)."""
+
+    name = MultilingualE5.name
+    dimension = MultilingualE5.dimension
+
+    def __init__(self) -> None:
+        self._model: MultilingualE5 | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def model(self) -> MultilingualE5:
+        if self._model is None:
+            self._model = load_multilingual()
+        return self._model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self.model().embed(texts)
+
+    def token_count(self, text: str) -> int:
+        return self.model().token_count(text)
+
+    def replicas(self, count: int) -> list[Embedder]:
+        return self.model().replicas(count)
+
+
 @lru_cache(maxsize=1)
 def load_multilingual() -> MultilingualE5:
     """One e5 model per process."""

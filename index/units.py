@@ -121,12 +121,14 @@ class MultilingualCut:
         self.budget = budget
         # "passage: " alone ends in a lone "▁" piece that a following word absorbs: the prefix costs
         # one token less than the empty text's count, and a word its count beyond that.
-        self._prefix = model.token_count("") - 1
+        self._prefix: int | None = None  # counted at first need: the model may be loaded lazily
         self._word_tokens: dict[str, int] = {}
 
     def __call__(self, entry: Entry) -> str:
-        body = plain_text(entry.answer) or " ".join(entry.follow_ups)
-        text = f"{entry.question}\n{body}" if body else entry.question
+        return self.cut(multilingual_source(entry))
+
+    def cut(self, text: str) -> str:
+        """The longest whole-word prefix of `text` (an entry's multilingual_source) within the budget."""
         if len(text) <= self.budget and self._fits(text):  # short: checked whole
             return text
         words = text.split(" ")
@@ -143,11 +145,13 @@ class MultilingualCut:
 
     def _estimate(self, words: list[str]) -> int:
         """Words of the longest prefix whose summed per-word tokens stay within the budget."""
-        used = self._prefix
+        if self._prefix is None:
+            self._prefix = self.model.token_count("") - 1
+        used = used_by_prefix = self._prefix
         for count, word in enumerate(words):
             tokens = self._word_tokens.get(word)
             if tokens is None:
-                tokens = self._word_tokens[word] = self.model.token_count(word) - self._prefix
+                tokens = self._word_tokens[word] = self.model.token_count(word) - used_by_prefix
             used += tokens
             if used > self.budget:
                 return count
@@ -174,6 +178,12 @@ class MultilingualCut:
         return " ".join(words[:low])
 
 
+def multilingual_source(entry: Entry) -> str:
+    """An entry's text before the e5 cut: its question, then its answer (or follow-ups) as plain text."""
+    body = plain_text(entry.answer) or " ".join(entry.follow_ups)
+    return f"{entry.question}\n{body}" if body else entry.question
+
+
 def multilingual_text(entry: Entry, model: TokenCounter, budget: int = MULTILINGUAL_TOKENS) -> str:
     """The e5 text of one entry (MultilingualCut; for many entries keep one cut, it learns words)."""
     return MultilingualCut(model, budget)(entry)
@@ -182,8 +192,7 @@ def multilingual_text(entry: Entry, model: TokenCounter, budget: int = MULTILING
 def multilingual_text_by_bisection(entry: Entry, model: TokenCounter, budget: int = MULTILINGUAL_TOKENS) -> str:
     """The cut as first written (bisection over the whole text), kept as the reference that
     multilingual_text must reproduce exactly."""
-    body = plain_text(entry.answer) or " ".join(entry.follow_ups)
-    text = f"{entry.question}\n{body}" if body else entry.question
+    text = multilingual_source(entry)
     if model.token_count(text) <= budget:
         return text
     words = text.split(" ")
