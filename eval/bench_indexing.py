@@ -4,8 +4,9 @@
     python -m eval.bench_indexing big-bank [--questions 32000 --megabytes 15]
 
 `throughput` embeds every unit of the five banks with the embedder as it was before length
-bucketing (characters sorted, fixed batches of 32, db0b341) and with index/embed_pipeline.py,
-alternating the two in one process, on the same ONNX session; medians and their ratio.
+bucketing (characters sorted, fixed batches of 32, one two-thread ONNX session, db0b341) and with
+index/embed_pipeline.py (token-length batches on one-thread session replicas side by side, one
+per core), alternating the two in one process; medians and their ratio.
 `big-bank` writes the synthetic bank (eval/synthetic_bank.py) and runs `qbank index --rebuild`
 on it in child processes: once from an empty embedding cache (wall time, CPU time, peak RSS),
 then again from an empty cache killed (SIGKILL) as soon as its progress line reads 50 %, then
@@ -34,7 +35,7 @@ import numpy as np
 from eval.bench_tools import ROOT, machine, offline_env, run_child_with_cpu, write_section
 from index.batching import token_batches
 from index.embed_pipeline import embed_texts
-from index.embedder import OnnxMiniLM
+from index.embedder import OnnxMiniLM, embed_workers
 from index.units import build_units
 from ingest.corpus import default_bank_dir, ingest_paths
 
@@ -63,6 +64,12 @@ class LegacyBatching:
         return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
+def machine_load() -> str:
+    import os
+
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def padded_tokens(lengths: np.ndarray, batches: list[np.ndarray]) -> int:
     return int(sum(int(lengths[b].max()) * len(b) for b in batches))
 
@@ -75,16 +82,21 @@ def throughput(repeats: int) -> str:
     by_chars = np.array(sorted(range(len(texts)), key=lambda i: len(texts[i])))
     legacy_work = padded_tokens(lengths, [by_chars[s : s + LEGACY_BATCH] for s in range(0, len(texts), LEGACY_BATCH)])
     new_work = padded_tokens(lengths, token_batches(lengths))
-    model.embed(texts[:64])  # warm the session
+    workers = len(model.replicas(embed_workers()))
+    load_before = machine_load()
+    model.embed(texts[:64])  # warm the sessions
+    embed_texts(texts[:64], model)
     runs: dict[str, list[tuple[float, float]]] = {"before": [], "after": []}
+    last: dict[str, np.ndarray] = {}
+    methods = (("before", lambda: legacy.embed(texts)), ("after", lambda: embed_texts(texts, model).vectors))
     for _ in range(repeats):
-        for label, run in (("before", lambda: legacy.embed(texts)), ("after", lambda: embed_texts(texts, model))):
+        for label, run in methods:
             wall, cpu = time.perf_counter(), time.process_time()
-            run()
+            last[label] = run()
             runs[label].append((time.perf_counter() - wall, time.process_time() - cpu))
     rate = {k: statistics.median(len(texts) / w for w, _ in v) for k, v in runs.items()}
     cpu_rate = {k: statistics.median(len(texts) / c for _, c in v) for k, v in runs.items()}
-    check = np.abs(legacy.embed(texts[:200]) - embed_texts(texts[:200], model).vectors).max()
+    check = np.abs(last["before"] - last["after"]).max()
     rows = [
         ("texts per second (median wall)", f"{rate['before']:.0f}", f"{rate['after']:.0f}"),
         ("texts per CPU-second (median)", f"{cpu_rate['before']:.0f}", f"{cpu_rate['after']:.0f}"),
@@ -96,10 +108,11 @@ def throughput(repeats: int) -> str:
         f"Command: `.venv/bin/python -m eval.bench_indexing throughput --repeats {repeats}`. "
         f"Run {datetime.now():%Y-%m-%d %H:%M}; {machine()}.",
         f"All {len(texts):,} units of the five banks ({int(lengths.sum()):,} real tokens), embedded with no cache "
-        f"{repeats}× by each, alternating, in one process on one ONNX session. *Before*: db0b341's batching "
-        "(sorted by characters, 32 texts a pass). *After*: index/embed_pipeline.py (sorted by real token "
-        f"count, passes of ≤ {2048:,} padded tokens and ≤ 128 texts). Largest difference between their vectors: "
-        f"{check:.1e}.",
+        f"{repeats}× by each, alternating, in one process. *Before*: db0b341's batching "
+        "(sorted by characters, 32 texts a pass, one ONNX session of 2 threads). *After*: index/embed_pipeline.py "
+        f"(sorted by real token count, passes of ≤ {2048:,} padded tokens and ≤ 128 texts, on {workers} "
+        "one-thread session replicas side by side). Largest difference between their vectors, all texts: "
+        f"{check:.1e}. Load average at the start {load_before}, at the end {machine_load()}.",
         "",
         "| measurement | before | after | after ÷ before |",
         "|---|---|---|---|",
