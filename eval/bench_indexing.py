@@ -18,6 +18,7 @@ Each writes its section of eval/BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import resource
 import shutil
@@ -65,8 +66,6 @@ class LegacyBatching:
 
 
 def machine_load() -> str:
-    import os
-
     return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
@@ -152,6 +151,47 @@ def _killed_at(percent: int, bank_dir: Path, index_dir: Path) -> tuple[str, floa
     return last, time.perf_counter() - started
 
 
+# Runs the build and echoes each progress line with its age, then one line of totals: a launcher
+# between the benchmark and the build so that the build's peak RSS is its own (see bench_tools).
+_STAGE_LAUNCHER = (
+    "import resource, subprocess, sys, time; t = time.perf_counter(); "
+    "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, text=True)\n"
+    "for line in p.stdout: print(f'{time.perf_counter() - t:.1f}\\t{line.rstrip()}', flush=True)\n"
+    "code = p.wait(); u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print('TOTAL', code, time.perf_counter() - t, u.ru_maxrss, u.ru_utime + u.ru_stime)"
+)
+STAGES = (
+    ("MiniLM: units", "Embedding"),
+    ("e5: entries", "multilingual search"),
+    ("variants, topics, writing", "Linking variants"),
+)
+
+
+def _timed_build(command: list[str], env: dict[str, str]) -> tuple[float, float, float, dict[str, float]]:
+    """Wall seconds, peak RSS (MB), CPU seconds and wall seconds per stage (STAGES, from the first
+    progress line naming each stage to the next) of one build in its own process."""
+    done = subprocess.run(
+        [sys.executable, "-c", _STAGE_LAUNCHER, *command], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    lines = done.stdout.splitlines()
+    code, wall, peak_kb, cpu = lines[-1].split()[1:]
+    if int(code):
+        raise RuntimeError(f"{' '.join(command)} failed: {done.stderr[-500:]}")
+    starts: dict[str, float] = {}
+    for line in lines[:-1]:
+        age, _, text = line.partition("\t")
+        for name, marker in STAGES:
+            if marker in text and name not in starts:
+                starts[name] = float(age)
+    bounds = [*(starts.get(name) for name, _ in STAGES), float(wall)]
+    stages = {
+        name: bounds[i + 1] - start  # type: ignore[operator]
+        for i, ((name, _), start) in enumerate(zip(STAGES, bounds))
+        if start is not None and bounds[i + 1] is not None
+    }
+    return float(wall), int(peak_kb) / 1024, float(cpu), stages
+
+
 def big_bank(questions: int, megabytes: float) -> str:
     from eval.synthetic_bank import write_bank
 
@@ -160,7 +200,7 @@ def big_bank(questions: int, megabytes: float) -> str:
         bank = write_bank(work / "banks" / "synthetic.md", questions, megabytes)
         size = bank.stat().st_size / 1e6
         command, env = _index_command(bank.parent, work / "full" / "index")
-        full, full_rss, full_cpu = run_child_with_cpu(command, env)
+        full, full_rss, full_cpu, stages = _timed_build(command, env)
         resumed_dir = work / "resumed" / "index"
         last, killed_after = _killed_at(50, bank.parent, resumed_dir)
         from index.embedding_cache import EmbeddingCache
@@ -179,6 +219,7 @@ def big_bank(questions: int, megabytes: float) -> str:
         ("full build from an empty cache: wall (s)", f"{full:.0f}", "≤ 600"),
         ("full build: CPU, user + system (s)", f"{full_cpu:.0f}", "–"),
         ("peak RSS of the full build (MB)", f"{full_rss:.0f}", "≤ 1,536"),
+        *((f"full build, stage {name}: wall (s)", f"{seconds:.0f}", "–") for name, seconds in stages.items()),
         (f"second build killed at 50 % ({killed_after:.0f} s): cache rows committed", f"{cached:,}", "–"),
         ("restart after the kill, to a complete index: wall (s)", f"{restart:.0f}", "–"),
         ("restart ÷ full build, wall", f"{restart / full:.2f}", "≤ 0.60"),
@@ -193,7 +234,8 @@ def big_bank(questions: int, megabytes: float) -> str:
         f"Run {datetime.now():%Y-%m-%d %H:%M}; {machine()}.",
         f"Bank: {size:.1f} MB, {questions:,} questions recombined from the real banks' sentences "
         "(`python -m eval.synthetic_bank`). Each build is `qbank index --rebuild` in its own process "
-        f"(model load included). At the kill its last progress line said: {killed_note}.",
+        f"(model load included). At the kill its last progress line said: {killed_note}. "
+        f"Load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}.",
         "",
         "| measurement | value | target |",
         "|---|---|---|",
