@@ -161,7 +161,8 @@ _STAGE_LAUNCHER = (
     "print('TOTAL', code, time.perf_counter() - t, u.ru_maxrss, u.ru_utime + u.ru_stime)"
 )
 STAGES = (
-    ("MiniLM: units", "Embedding"),
+    ("cache read, e5 texts cut", "Preparing the multilingual"),
+    ("MiniLM: units", "passages ·"),
     ("e5: entries", "multilingual search"),
     ("variants, topics, writing", "Linking variants"),
 )

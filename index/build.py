@@ -23,7 +23,7 @@ import faiss
 from index.build_lock import build_lock
 from index.calibration import CALIBRATION_FILE, Calibration, calibration_for
 from index.clusters import TOPICS_FILE, build_topics, reusable_topics, topics_fingerprint, write_topics
-from index.embed_pipeline import embed_texts, open_cache
+from index.embed_pipeline import open_cache, plan_embedding, run_plan
 from index.embedder import Embedder, LazyMultilingual, configured_embedder_name, load_embedder
 from index.embedding_cache import EmbeddingCache, cache_key
 from index.errors import IndexBuildError, IndexWriteError
@@ -43,6 +43,7 @@ VECTORS_FILE = "vectors.faiss"
 MULTILINGUAL_FILE = "multilingual.faiss"  # one e5 vector per entry, rows in entry order
 
 Progress = Callable[[str, float], None]
+EMBEDDING_SPAN = (0.1, 0.8)  # the part of the progress bar the embedding passes share
 
 
 @dataclass(frozen=True)
@@ -115,19 +116,29 @@ def _build_locked(
     if cache_problem:
         notify(cache_problem, 0.1)
     try:
-        embedded = embed_texts(
-            [u.text for u in units], embedder, cache, progress=lambda p: notify(p.describe(), 0.1 + 0.5 * p.fraction)
-        )
-        multilingual_embedded = None
+        plan = plan_embedding([u.text for u in units], embedder, cache)
+        multilingual_plan = None
         if second is not None:
             # A cache that could not be read is not tried again; one that could not be written (a full
             # disk) still has every vector it held, and the e5 pass would otherwise recompute them all.
-            usable = cache if embedded.cache_readable else None
-            multilingual_embedded = embed_texts(
-                _multilingual_texts(entries, second, usable),
-                second,
-                usable,
-                progress=lambda p: notify(p.describe("entries for multilingual search"), 0.6 + 0.2 * p.fraction),
+            usable = cache if plan.problem is None else None
+            notify(f"Preparing the multilingual texts of {len(entries)} entries", EMBEDDING_SPAN[0])
+            multilingual_plan = plan_embedding(_multilingual_texts(entries, second, usable), second, usable)
+        # Both passes are planned before either runs, so the progress bar shares its embedding span
+        # by the work each pass has left (per padded token or character both models cost about the
+        # same): 50 % is then half the work, whichever pass it falls in.
+        work = plan.work + (multilingual_plan.work if multilingual_plan is not None else 0)
+        span = EMBEDDING_SPAN[1] - EMBEDDING_SPAN[0]
+        first_span = span * plan.work / work if work else span
+        embedded = run_plan(plan, progress=lambda p: notify(p.describe(), EMBEDDING_SPAN[0] + first_span * p.fraction))
+        multilingual_embedded = None
+        if multilingual_plan is not None:
+            multilingual_embedded = run_plan(
+                multilingual_plan,
+                progress=lambda p: notify(
+                    p.describe("entries for multilingual search"),
+                    EMBEDDING_SPAN[0] + first_span + (span - first_span) * p.fraction,
+                ),
             )
     finally:
         if cache is not None:

@@ -160,19 +160,31 @@ def _run_batches(
                 future.cancel()
 
 
-def embed_texts(
-    texts: Sequence[str],
-    embedder: Embedder,
-    cache: EmbeddingCache | None = None,
-    progress: Callable[[EmbedProgress], None] | None = None,
-    checkpoint_batches: int = CHECKPOINT_BATCHES,
-    workers: int | None = None,
-) -> EmbedResult:
-    """One L2-normalized vector per text, in order; only texts missing from the cache are embedded.
+@dataclass
+class EmbedPlan:
+    """What a pass has to do once the cache has been read: which texts to embed, in which batches,
+    and how much work that is (padded tokens, or characters for an embedder without a tokenizer;
+    per unit, both real embedders cost about the same time, so builds weigh passes by it)."""
 
-    `workers` (default: embed_workers(), the cores) copies of a Replicable embedder embed batches
-    side by side; results are taken in batch order, so the cache is committed in the same order
-    (and a killed build keeps the same prefix of batches) as with one worker."""
+    texts: Sequence[str]
+    embedder: Embedder
+    cache: EmbeddingCache | None
+    keys: list[str]
+    vectors: np.ndarray
+    first: dict[str, int]  # key → position of its first text
+    todo: np.ndarray  # positions to embed
+    batches: list[np.ndarray]  # positions, per batch
+    padded: list[int]  # work per batch
+    reused: int
+    problem: str | None  # why the cache could not be read, if it could not
+
+    @property
+    def work(self) -> int:
+        return sum(self.padded)
+
+
+def plan_embedding(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None = None) -> EmbedPlan:
+    """Read the cache for `texts` and batch the rest (index/batching.py)."""
     keys = [cache_key(embedder.name, t) for t in texts]
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     first: dict[str, int] = {}
@@ -192,28 +204,66 @@ def embed_texts(
     todo = np.fromiter((p for k, p in first.items() if k not in cached), dtype=np.int64)
     lengths = text_lengths(embedder, [texts[p] for p in todo]) if len(todo) else np.zeros(0, np.int64)
     batches = token_batches(lengths)
-    padded = [int(lengths[b].max()) * len(b) for b in batches]
-    tokens_total = sum(padded)
-    writer = _CacheWriter(cache, checkpoint_batches)
-    reused = len(first) - len(todo)
+    return EmbedPlan(
+        texts=texts,
+        embedder=embedder,
+        cache=cache,
+        keys=keys,
+        vectors=vectors,
+        first=first,
+        todo=todo,
+        batches=[todo[b] for b in batches],
+        padded=[int(lengths[b].max()) * len(b) for b in batches],
+        reused=len(first) - len(todo),
+        problem=problem,
+    )
+
+
+def run_plan(
+    plan: EmbedPlan,
+    progress: Callable[[EmbedProgress], None] | None = None,
+    checkpoint_batches: int = CHECKPOINT_BATCHES,
+    workers: int | None = None,
+) -> EmbedResult:
+    """Embed what the plan says, committing to the cache every `checkpoint_batches` batches.
+
+    `workers` (default: embed_workers(), the cores) copies of a Replicable embedder embed batches
+    side by side; results are taken in batch order, so the cache is committed in the same order
+    (and a killed build keeps the same prefix of batches) as with one worker."""
+    vectors, keys, texts = plan.vectors, plan.keys, plan.texts
+    tokens_total = plan.work
+    writer = _CacheWriter(plan.cache, checkpoint_batches)
     started = time.perf_counter()
     done = tokens_done = 0
-    for positions, work, embedded in _run_batches(embedder, texts, [todo[b] for b in batches], padded, workers):
+    for positions, work, embedded in _run_batches(plan.embedder, texts, plan.batches, plan.padded, workers):
         vectors[positions] = embedded
         writer.add([(keys[p], v) for p, v in zip(positions, embedded)])
         done += len(positions)
         tokens_done += work
         if progress is not None:
             elapsed = time.perf_counter() - started
-            progress(EmbedProgress(done, len(todo), reused, elapsed, tokens_done, tokens_total))
+            progress(EmbedProgress(done, len(plan.todo), plan.reused, elapsed, tokens_done, tokens_total))
     writer.flush()
     for position, key in enumerate(keys):  # repeated texts share the vector of their first occurrence
-        if first[key] != position:
-            vectors[position] = vectors[first[key]]
+        if plan.first[key] != position:
+            vectors[position] = vectors[plan.first[key]]
     return EmbedResult(
         vectors=vectors,
-        computed=len(todo),
-        reused=reused,
-        cache_problem=problem or writer.problem,
-        cache_readable=problem is None,
+        computed=len(plan.todo),
+        reused=plan.reused,
+        cache_problem=plan.problem or writer.problem,
+        cache_readable=plan.problem is None,
     )
+
+
+def embed_texts(
+    texts: Sequence[str],
+    embedder: Embedder,
+    cache: EmbeddingCache | None = None,
+    progress: Callable[[EmbedProgress], None] | None = None,
+    checkpoint_batches: int = CHECKPOINT_BATCHES,
+    workers: int | None = None,
+) -> EmbedResult:
+    """One L2-normalized vector per text, in order; only texts missing from the cache are embedded
+    (plan_embedding, then run_plan)."""
+    return run_plan(plan_embedding(texts, embedder, cache), progress, checkpoint_batches, workers)
