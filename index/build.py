@@ -130,14 +130,14 @@ def _build_locked(
         work = plan.work + (multilingual_plan.work if multilingual_plan is not None else 0)
         span = EMBEDDING_SPAN[1] - EMBEDDING_SPAN[0]
         first_span = span * plan.work / work if work else span
-        embedded = run_plan(plan, progress=lambda p: notify(p.describe(), EMBEDDING_SPAN[0] + first_span * p.fraction))
+        embedded = run_plan(plan, progress=lambda p: notify(p.describe(), _within(first_span * p.fraction)))
         multilingual_embedded = None
         if multilingual_plan is not None:
             multilingual_embedded = run_plan(
                 multilingual_plan,
                 progress=lambda p: notify(
                     p.describe("entries for multilingual search"),
-                    EMBEDDING_SPAN[0] + first_span + (span - first_span) * p.fraction,
+                    _within(first_span + (span - first_span) * p.fraction),
                 ),
             )
     finally:
@@ -223,6 +223,11 @@ def _build_locked(
         reused=len(units) + (len(entries) if second is not None else 0) - computed,
         seconds=time.perf_counter() - started,
     )
+
+
+def _within(done: float) -> float:
+    """A point of the embedding span, never past its end (rounding must not make progress go back)."""
+    return min(EMBEDDING_SPAN[0] + done, EMBEDDING_SPAN[1])
 
 
 def _multilingual_texts(entries: Sequence[Entry], model: Embedder, cache: EmbeddingCache | None) -> list[str]:
