@@ -2,6 +2,7 @@
 
     python -m eval.bench_indexing throughput [--repeats 5]
     python -m eval.bench_indexing big-bank [--questions 32000 --megabytes 15]
+    python -m eval.bench_indexing reingest [--repeats 5] [--index-dir DIR] [--baseline COMMIT]
 
 `throughput` embeds every unit of the five banks with the embedder as it was before length
 bucketing (characters sorted, fixed batches of 32, one two-thread ONNX session, db0b341) and with
@@ -33,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.bench_tools import ROOT, machine, offline_env, run_child_with_cpu, write_section
+from eval.bench_tools import ROOT, machine, offline_env, run_child, run_child_with_cpu, write_section
 from index.batching import token_batches
 from index.embed_pipeline import embed_texts
 from index.embedder import OnnxMiniLM, embed_workers
@@ -41,6 +42,7 @@ from index.units import build_units
 from ingest.corpus import default_bank_dir, ingest_paths
 
 THROUGHPUT = "Indexing: embedding throughput"
+REINGEST = "Indexing: unchanged re-ingest"
 BIG_BANK = "Indexing: a 15 MB bank, killed and resumed"
 LEGACY_BATCH = 32
 
@@ -122,7 +124,10 @@ def throughput(repeats: int) -> str:
 
 
 def _ratio(new: str, old: str) -> str:
-    return f"{float(new.replace(',', '')) / float(old.replace(',', '')):.2f}×"
+    try:
+        return f"{float(new.replace(',', '')) / float(old.replace(',', '')):.2f}×"
+    except (ValueError, ZeroDivisionError):
+        return "–"
 
 
 _EMBEDDED = re.compile(r"Embedding ([\d,]+) of ([\d,]+)")
@@ -246,6 +251,107 @@ def big_bank(questions: int, megabytes: float) -> str:
     return "\n".join(lines)
 
 
+# One process per code version: MiniLM loaded, one unmeasured rebuild (loads what that version
+# loads at first use, as eval/benchmark.py's earlier builds do), then the measured ones; prints
+# JSON: [[wall, cpu], ...] and how often e5 was asked for during the measured ones.
+_REINGEST_CHILD = """
+import json, sys, time
+from pathlib import Path
+import index.embedder as embedders
+from index.build import build_index
+index_dir, repeats = Path(sys.argv[1]), int(sys.argv[2])
+embedder = embedders.load_embedder()
+build_index(index_dir, embedder=embedder)
+loads = []
+real = embedders.load_multilingual
+def counted():
+    loads.append(1)
+    return real()
+embedders.load_multilingual = counted
+import index.build as build
+if hasattr(build, "load_multilingual"):
+    build.load_multilingual = counted
+runs = []
+for _ in range(repeats):
+    wall, cpu = time.perf_counter(), time.process_time()
+    report = build_index(index_dir, embedder=embedder)
+    runs.append([time.perf_counter() - wall, time.process_time() - cpu])
+    assert not report.embedded, report.embedded
+print(json.dumps({"runs": runs, "e5_loads": len(loads)}))
+"""
+
+
+def _reingest_child(code_root: Path, index_dir: Path, repeats: int) -> dict:
+    import json
+
+    env = offline_env(PYTHONPATH=str(code_root))
+    done = subprocess.run(
+        [sys.executable, "-c", _REINGEST_CHILD, str(index_dir), str(repeats)],
+        env=env,
+        cwd=code_root,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise RuntimeError(f"the re-ingest run of {code_root} failed: {done.stderr[-800:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def reingest(index_dir: Path | None, repeats: int, baseline: str) -> str:
+    """Unchanged rebuilds of the five banks (every vector in the cache) by this qbank and by the
+    `baseline` commit, each in its own process on its own copy of the same index and cache."""
+    work = Path(tempfile.mkdtemp(prefix="qbank-reingest-"))
+    try:
+        source = index_dir
+        if source is None:
+            source = work / "first" / "index"
+            command, env = _index_command(default_bank_dir(), source)
+            run_child(command, env)
+        baseline_root = work / "baseline-code"
+        baseline_root.mkdir()
+        archive = subprocess.run(["git", "archive", baseline], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(baseline_root)], input=archive, check=True)
+        results = {}
+        for label, root in (("baseline", baseline_root), ("now", ROOT)):
+            copy = work / label
+            shutil.copytree(source.parent, copy)
+            results[label] = _reingest_child(root, copy / source.name, repeats)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    wall = {k: statistics.median(w for w, _ in v["runs"]) for k, v in results.items()}
+    cpu = {k: statistics.median(c for _, c in v["runs"]) for k, v in results.items()}
+    rows = [
+        ("unchanged re-ingest: wall (s, median)", f"{wall['baseline']:.2f}", f"{wall['now']:.2f}", "≤ 3"),
+        ("unchanged re-ingest: CPU (s, median)", f"{cpu['baseline']:.2f}", f"{cpu['now']:.2f}", "–"),
+        (
+            "calls to load e5 during the measured runs",
+            f"{results['baseline']['e5_loads']}",
+            f"{results['now']['e5_loads']}",
+            "0",
+        ),
+    ]
+    command = f".venv/bin/python -m eval.bench_indexing reingest --repeats {repeats} --baseline {baseline}"
+    if index_dir is not None:
+        command += f" --index-dir {index_dir}"
+    lines = [
+        f"## {REINGEST}",
+        "",
+        f"Command: `{command}`. Run {datetime.now():%Y-%m-%d %H:%M}; {machine()}.",
+        f"`build_index` over the five banks with nothing changed (every vector in the embedding cache), {repeats}× "
+        f"after one unmeasured rebuild, in one process with MiniLM loaded (as the row of eval/benchmark.py); "
+        f"*baseline*: commit {baseline}, run the same way on its own copy of the same index and cache.",
+        "",
+        "| measurement | baseline | now | now ÷ baseline | target |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {name} | {old} | {new} | {_ratio(new, old) if old != '–' else '–'} | {target} |"
+            for name, old, new, target in rows
+        ],
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -254,9 +360,15 @@ def main(argv: list[str] | None = None) -> int:
     big = sub.add_parser("big-bank", help="build, kill at 50 %% and resume a synthetic big bank")
     big.add_argument("--questions", type=int, default=32_000)
     big.add_argument("--megabytes", type=float, default=15.0)
+    again = sub.add_parser("reingest", help="an unchanged rebuild of the five banks, every vector in the cache")
+    again.add_argument("--repeats", type=int, default=5)
+    again.add_argument("--index-dir", type=Path, help="an index (cache beside it) to copy and rebuild; default: built")
+    again.add_argument("--baseline", default="4088471", help="the commit to compare with (before issue 12's speed-ups)")
     args = parser.parse_args(argv)
     if args.what == "throughput":
         section, title = throughput(args.repeats), THROUGHPUT
+    elif args.what == "reingest":
+        section, title = reingest(args.index_dir, args.repeats, args.baseline), REINGEST
     else:
         section, title = big_bank(args.questions, args.megabytes), BIG_BANK
     write_section(title, section)
