@@ -218,7 +218,10 @@ def big_bank(questions: int, megabytes: float) -> str:
         command, env = _index_command(bank.parent, resumed_dir)
         restart, restart_rss, restart_cpu = run_child_with_cpu(command, env)
         done = _EMBEDDED.search(last)
-        killed_note = f"{done.group(1)} of {done.group(2)} units embedded" if done else last
+        killed_note = last
+        if done:
+            what = "entries of the e5 pass (the MiniLM pass was complete)" if "multilingual" in last else "units"
+            killed_note = f"{done.group(1)} of {done.group(2)} {what} embedded"
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rows = [
