@@ -72,7 +72,8 @@ def test_replicas_give_the_same_vectors_and_cache_rows_in_the_same_order(tmp_pat
         assert np.array_equal(alone.vectors, side_by_side.vectors)
         assert len(set(embedder.calls)) == 2, "both replicas embedded batches"
         rows = [
-            list(c._conn.execute("SELECT key FROM vectors ORDER BY rowid")) for c in (one, two)  # commit order
+            list(c._conn.execute("SELECT key FROM vectors ORDER BY rowid"))
+            for c in (one, two)  # commit order
         ]
         assert rows[0] == rows[1] and len(rows[0]) == alone.computed
     finally:
