@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.bench_tools import ROOT, machine, offline_env, run_child, run_child_with_cpu, write_section
-from index.batching import token_batches
+from index.batching import MAX_BATCH, TOKEN_BUDGET, token_batches
 from index.embed_pipeline import embed_texts
 from index.embedder import OnnxMiniLM, embed_workers
 from index.units import build_units
@@ -111,8 +111,8 @@ def throughput(repeats: int) -> str:
         f"All {len(texts):,} units of the five banks ({int(lengths.sum()):,} real tokens), embedded with no cache "
         f"{repeats}× by each, alternating, in one process. *Before*: db0b341's batching "
         "(sorted by characters, 32 texts a pass, one ONNX session of 2 threads). *After*: index/embed_pipeline.py "
-        f"(sorted by real token count, passes of ≤ {2048:,} padded tokens and ≤ 128 texts, on {workers} "
-        "one-thread session replicas side by side). Largest difference between their vectors, all texts: "
+        f"(sorted by real token count, passes of ≤ {TOKEN_BUDGET:,} padded tokens and ≤ {MAX_BATCH} texts, "
+        f"on {workers} one-thread session replicas side by side). Largest difference between their vectors, all texts: "
         f"{check:.1e}. Load average at the start {load_before}, at the end {machine_load()}.",
         "",
         "| measurement | before | after | after ÷ before |",

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from index.batching import token_batches
+from index.batching import TOKEN_BUDGET, token_batches
 from index.embedder import Embedder, Replicable, embed_workers, text_lengths
 from index.embedding_cache import EmbeddingCache, cache_key
 
@@ -203,7 +203,8 @@ def plan_embedding(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCac
             cache = None
     todo = np.fromiter((p for k, p in first.items() if k not in cached), dtype=np.int64)
     lengths = text_lengths(embedder, [texts[p] for p in todo]) if len(todo) else np.zeros(0, np.int64)
-    batches = token_batches(lengths)
+    # An embedder may ask for its own pass size (e5 counts characters, not tokens).
+    batches = token_batches(lengths, token_budget=getattr(embedder, "token_budget", TOKEN_BUDGET))
     return EmbedPlan(
         texts=texts,
         embedder=embedder,
