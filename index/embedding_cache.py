@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)"
+# Texts derived from an entry by a model's tokenizer (the e5 cut): with them cached, an unchanged
+# rebuild needs neither the tokenizer nor the model.
+_TEXTS_SCHEMA = "CREATE TABLE IF NOT EXISTS texts (key TEXT PRIMARY KEY, text TEXT NOT NULL)"
 _LOOKUP_CHUNK = 500  # keys per SELECT … IN (…): well under SQLite's limit on bound parameters
 
 
@@ -33,6 +36,11 @@ class EmbeddingCache:
             path.unlink(missing_ok=True)
             self._conn = sqlite3.connect(path, timeout=30)
             self._conn.execute(_SCHEMA)
+        try:
+            self._conn.execute(_TEXTS_SCHEMA)
+            self._texts = True
+        except sqlite3.OperationalError:  # an older cache in a read-only folder: vectors only
+            self._texts = False
 
     def close(self) -> None:
         self._conn.close()
@@ -54,6 +62,22 @@ class EmbeddingCache:
                 "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
                 ((key, np.asarray(vector, dtype=np.float32).tobytes()) for key, vector in rows),
             )
+
+    def lookup_texts(self, keys: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        if not self._texts:
+            return found
+        for start in range(0, len(keys), _LOOKUP_CHUNK):
+            chunk = keys[start : start + _LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found.update(self._conn.execute(f"SELECT key, text FROM texts WHERE key IN ({marks})", chunk))
+        return found
+
+    def store_texts(self, rows: Iterable[tuple[str, str]]) -> None:
+        if not self._texts:
+            return
+        with self._conn:
+            self._conn.executemany("INSERT OR REPLACE INTO texts VALUES (?, ?)", rows)
 
     def count(self) -> int:
         return self._conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
