@@ -119,3 +119,14 @@ def renders_raw_html(markdown: str) -> bool:
     unescaped = _ESCAPED.sub("", markdown)
     without_code = re.sub(r"```.*?```|`[^`]*`", "", unescaped, flags=re.DOTALL)
     return re.search(r"<\s*[A-Za-z!/]", without_code) is not None
+
+
+def wait_idle(page, timeout_ms: int) -> None:
+    """Until the script run triggered by the last browser interaction has finished: a click that
+    lands while a run is still redrawing the page can be undone by that run."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+        timeout=timeout_ms,
+    )

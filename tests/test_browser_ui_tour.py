@@ -13,7 +13,7 @@ import json
 import re
 
 import pytest
-from app_testing import REPO, app_index_dir  # noqa: F401  (a fixture)
+from app_testing import REPO, app_index_dir, wait_idle  # noqa: F401  (a fixture)
 
 from eval.bench_app import CHROMIUM, app_server, launch_browser, open_app
 
@@ -70,13 +70,7 @@ def _metric(page, label: str) -> int:
 
 
 def _wait_idle(page) -> None:
-    """Until the script run triggered by the last interaction has finished."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=WAIT,
-    )
+    wait_idle(page, WAIT)
 
 
 def _answers(index_dir) -> dict[str, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from app_testing import app_index_dir  # noqa: F401  (a fixture)
+from app_testing import app_index_dir, wait_idle  # noqa: F401  (a fixture)
 
 from eval.bench_app import CHROMIUM, app_server, ask, launch_browser, open_app
 from userdata.postgres_store import PostgresStore
@@ -75,6 +75,8 @@ def test_feedback_and_practice_given_in_one_replica_show_in_the_other(app_index_
             # A: its card list, read from the shared store, has B's card.
             page_a.reload()
             _open_view(page_a, "Practice")
+            page_a.get_by_text("Your cards (1)").wait_for(timeout=TIMEOUT_MS)
+            wait_idle(page_a, TIMEOUT_MS)  # the expander opened during the view's run could be closed again by it
             page_a.get_by_text("Your cards (1)").click()
             line = page_a.get_by_test_id("stMain").locator("li").filter(has_text=question[:40]).first
             line.wait_for(timeout=TIMEOUT_MS)
