@@ -5,19 +5,20 @@ all ("why?", "what are its drawbacks?"), it opens with an ellipsis ("what about 
 pronoun stands where its topic should be, before it names anything ("does it play nicely with batch
 norm?"). A message that names its topic first stands alone ("is it true that dropout reduces
 overfitting?" — an "it" that opens "it is true that …" points at the clause, not at the
-conversation; "what is stratified sampling, and when would I use it?" — "it" follows its topic).
+conversation).
 
 A message that leans on the conversation is searched together with the previous user turn (itself
 resolved the same way): the previous question supplies the topic, the message what is asked of it.
+
+An ellipsis naming a new subject ("what about X?") asks the previous question of it: X takes the place
+of the previous question's topic words ("what are the drawbacks of LoRA?" → "what are the drawbacks
+of X"); one that narrows it ("what about for images?") is searched with the previous question.
 
 Grammar cannot settle every case: a pro-form after the message's own content words ("what role does
 the learning rate play in it?", "what is stratified sampling, and when would I use it?"), or a
 message opening with a connective ("and what does the W version change?"), may or may not lean on the
 conversation. Such a message is searched both ways — with the previous turn and on its own — and the
 searcher keeps, for every entry, the better of the two readings.
-An ellipsis naming a new subject ("what about X?") asks the previous question of it: X takes the place
-of the previous question's topic words ("what are the drawbacks of LoRA?" → "what are the drawbacks
-of X"); one that narrows it ("what about for images?") is searched with the previous question.
 """
 
 from __future__ import annotations
